@@ -1,0 +1,30 @@
+default_scope = 'moco_plugin'
+
+default_hooks = dict(
+    runtime_info=dict(type='RuntimeInfoHook'),
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    # atomic_local: written to a temporary file, then renamed (never a half checkpoint)
+    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3,
+                    backend_args=dict(backend='atomic_local')),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    # RNG states go into checkpoints so that a resumed run replays the uninterrupted one
+    rng_state=dict(type='RNGStateHook'),
+    progress_bar=dict(type='ProgressBarHook'),
+    loss_curve=dict(type='LossCurveHook'),
+)
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+log_processor = dict(window_size=10, by_epoch=True)
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=0, deterministic=False)

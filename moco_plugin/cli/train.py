@@ -1,0 +1,104 @@
+"""``tools/train.py CONFIG``: pretrain with MMEngine's Runner."""
+from __future__ import annotations
+
+import argparse
+import os
+import os.path as osp
+from typing import List, Optional
+
+from moco_plugin.cli.errors import run_cli
+
+PROG = 'train.py'
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser(prog=PROG, description='Pretrain a self-supervised model.')
+    parser.add_argument('config', help='config file, e.g. configs/mocov2/mocov2_resnet18_1xb256-coslr-200e_cifar10.py')
+    parser.add_argument('--work-dir', help='where logs and checkpoints go (default: work_dirs/<config name>)')
+    parser.add_argument('--resume', nargs='?', const='auto', default=None, metavar='auto|PATH',
+                        help="resume from the latest checkpoint in the work dir ('auto', the default "
+                             'when no value is given), or from PATH (a file or zoo://NAME)')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision: bf16 autocast on CPU, fp16 with loss scaling on GPU')
+    parser.add_argument('--data-root', help='dataset folder; overrides the config and $MOCO_DATA_ROOT')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override config keys, e.g. train_cfg.max_epochs=2 model.queue_len=1024')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
+                        help='job launcher for distributed training (torchrun: pytorch)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def set_data_root(cfg, data_root: str) -> None:
+    """Point every dataset of every dataloader in ``cfg`` at ``data_root``."""
+    if not osp.isdir(data_root):
+        raise FileNotFoundError(f'--data-root {data_root} is not a folder; pass the dataset folder')
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(key)
+        if not loader:
+            continue
+        dataset = loader.get('dataset')
+        while dataset is not None:
+            if 'data_root' in dataset:
+                dataset['data_root'] = data_root
+            dataset = dataset.get('dataset')  # wrappers such as RepeatDataset
+
+
+def build_config(args: argparse.Namespace):
+    import torch
+    from mmengine.config import Config
+
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file not found: {args.config}; see configs/ for the available ones')
+    cfg = Config.fromfile(args.config)
+    cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.data_root:
+        set_data_root(cfg, args.data_root)
+    if args.work_dir:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if not torch.cuda.is_available():
+        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    if args.amp:
+        wrapper = cfg.optim_wrapper
+        if torch.cuda.is_available():
+            wrapper['type'] = 'AmpOptimWrapper'
+            wrapper.setdefault('loss_scale', 'dynamic')
+        else:
+            wrapper['type'] = 'AutocastOptimWrapper'
+            wrapper.setdefault('dtype', 'bfloat16')
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+    return cfg
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parse_args(argv)
+
+    def _run() -> None:
+        import moco_plugin.datasets  # noqa: F401  (registers components, safe loading, atomic saving)
+        import moco_plugin.engine  # noqa: F401
+        import moco_plugin.models  # noqa: F401
+        from mmengine.runner import Runner
+
+        cfg = build_config(args)
+        if cfg.resume and cfg.load_from and not cfg.load_from.startswith('zoo://') \
+                and not osp.isfile(cfg.load_from):
+            raise FileNotFoundError(f'--resume {cfg.load_from}: no such checkpoint file')
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+
+    run_cli(PROG, _run)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,134 @@
+"""Common base of the image datasets: pipeline, subsets, uint8 caching."""
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Callable, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import Dataset
+
+from moco_plugin.datasets.image_io import load_rgb
+from moco_plugin.registry import TRANSFORMS
+
+
+def build_pipeline(pipeline: Optional[Sequence[Union[dict, Callable]]]) -> Callable:
+    """Chain transform configs (or callables) into one callable."""
+    steps = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in (pipeline or [])]
+
+    def apply(sample):
+        for step in steps:
+            sample = step(sample)
+        return sample
+    apply.steps = steps  # type: ignore[attr-defined]
+    return apply
+
+
+def cache_dir() -> str:
+    """Where decoded arrays and downloads are cached (``MOCO_CACHE_DIR`` overrides)."""
+    return os.environ.get('MOCO_CACHE_DIR',
+                          os.path.join(os.path.expanduser('~'), '.cache', 'moco_plugin'))
+
+
+class BaseImageDataset(Dataset):
+    """Images + labels with a transform pipeline; items are MMEngine data dicts.
+
+    Each item is ``dict(inputs=<pipeline output>, data_samples=dict(gt_label, idx))``;
+    a multi-view pipeline yields a list of views as ``inputs``.
+
+    Args:
+        pipeline: Transform configs applied to the PIL RGB image in order.
+        subset_size: Use only this many images, drawn with ``subset_seed``
+            (class-balanced where labels exist), for quick runs.
+        subset_seed: Seed of the subset draw.
+        in_memory: Decode every image once into one uint8 array (all images
+            must share a size) and cache it under :func:`cache_dir`, so epochs
+            never decode JPEGs again.
+    """
+
+    def __init__(self, pipeline: Optional[Sequence[dict]] = None, subset_size: Optional[int] = None,
+                 subset_seed: int = 0, in_memory: bool = False) -> None:
+        self.pipeline = build_pipeline(pipeline)
+        self.subset_size = subset_size
+        self.subset_seed = subset_seed
+        self.in_memory = in_memory
+        self._array: Optional[np.ndarray] = None
+        self.metainfo = dict(classes=tuple(self.classes))
+
+    # --- to be provided by subclasses ---------------------------------------
+    classes: List[str] = []
+    labels: np.ndarray
+
+    def _num_source_items(self) -> int:
+        raise NotImplementedError
+
+    def _load_source(self, index: int) -> Image.Image:
+        raise NotImplementedError
+
+    def _cache_key(self) -> str:
+        raise NotImplementedError
+
+    # --- shared logic -------------------------------------------------------
+    def _select_subset(self) -> np.ndarray:
+        n = self._num_source_items()
+        if self.subset_size is None or self.subset_size >= n:
+            return np.arange(n)
+        if self.subset_size <= 0:
+            raise ValueError(f'subset_size must be positive, got {self.subset_size}')
+        rng = np.random.default_rng(self.subset_seed)
+        order = rng.permutation(n)
+        labels = self.labels[order]
+        if (labels >= 0).all():  # round-robin over classes keeps the subset balanced
+            rank = np.zeros(n, dtype=np.int64)
+            for c in np.unique(labels):
+                rank[labels == c] = np.arange((labels == c).sum())
+            order = order[np.lexsort((labels, rank))]
+        return np.sort(order[:self.subset_size])
+
+    def _finish_init(self) -> None:
+        self.indices = self._select_subset()
+        if self.in_memory:
+            self._array = self._decoded_array()
+
+    def _decoded_array(self) -> np.ndarray:
+        key = hashlib.sha1(f'{self._cache_key()}|{self.indices.tobytes().hex()}'.encode()).hexdigest()[:16]
+        path = os.path.join(cache_dir(), 'decoded', f'{type(self).__name__}-{key}.npy')
+        if os.path.isfile(path):
+            try:
+                return np.load(path, mmap_mode='r')
+            except (ValueError, OSError):
+                os.remove(path)  # a damaged cache is rebuilt, never trusted
+        first = np.asarray(self._load_source(int(self.indices[0])))
+        array = np.empty((len(self.indices), *first.shape), dtype=np.uint8)
+        for i, src in enumerate(self.indices):
+            img = np.asarray(self._load_source(int(src)))
+            if img.shape != first.shape:
+                raise ValueError(f'in_memory=True needs images of one size; image {src} is '
+                                 f'{img.shape[:2]} but the first is {first.shape[:2]}. Set '
+                                 'in_memory=False for mixed sizes')
+            array[i] = img
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f'{path}.{os.getpid()}.tmp.npy'
+        np.save(tmp, array)
+        os.replace(tmp, path)
+        return array
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def get_image(self, index: int) -> Image.Image:
+        """RGB image of item ``index`` (after subsetting)."""
+        if self._array is not None:
+            return Image.fromarray(np.ascontiguousarray(self._array[index]))
+        return self._load_source(int(self.indices[index]))
+
+    def get_label(self, index: int) -> int:
+        return int(self.labels[self.indices[index]])
+
+    def __getitem__(self, index: int) -> dict:
+        inputs = self.pipeline(self.get_image(index))
+        return dict(inputs=inputs,
+                    data_samples=dict(gt_label=torch.tensor(self.get_label(index)),
+                                      idx=torch.tensor(index)))

@@ -1,0 +1,69 @@
+"""Base class of the self-supervised algorithms."""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+from mmengine.model import BaseModel
+from torch import nn
+
+from moco_plugin.registry import MODELS
+
+Inputs = Union[torch.Tensor, List[torch.Tensor]]
+
+
+class BaseSelfSupervisor(BaseModel):
+    """Backbone + neck + head, driven by MMEngine's ``train_step``.
+
+    ``forward(mode='loss')`` returns the loss dict used for training;
+    ``mode='tensor'`` (and ``'predict'``) return the pooled backbone features
+    of the first view, which is what downstream evaluation uses.
+
+    Args:
+        backbone: Config of the backbone.
+        neck: Config of the projection neck.
+        head: Config of the loss head.
+        data_preprocessor: Config of the data preprocessor.
+        init_cfg: MMEngine weight-initialisation config (e.g. a pretrained
+            checkpoint, ``zoo://NAME`` accepted).
+    """
+
+    def __init__(self, backbone: dict, neck: Optional[dict] = None, head: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='SelfSupDataPreprocessor')
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.neck = MODELS.build(neck) if neck is not None else nn.Identity()
+        self.head = MODELS.build(head) if head is not None else nn.Identity()
+
+    def forward(self, inputs: Inputs, data_samples: Optional[dict] = None, mode: str = 'tensor'):
+        if mode == 'loss':
+            views = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+            return self.loss(list(views), data_samples)
+        if mode in ('tensor', 'predict'):
+            return self.extract_feat(inputs)
+        raise ValueError(f"mode must be 'loss', 'tensor' or 'predict', got {mode!r}")
+
+    def extract_feat(self, inputs: Inputs) -> torch.Tensor:
+        """Pooled backbone features of the first view, shape ``(N, C)``."""
+        x = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+        return self.backbone(x)
+
+    def loss(self, inputs: List[torch.Tensor], data_samples: Optional[dict]) -> Dict[str, torch.Tensor]:
+        raise NotImplementedError(f'{type(self).__name__} must implement loss()')
+
+    def momentum_pairs(self) -> Sequence[Tuple[nn.Module, nn.Module]]:
+        """``(online, target)`` module pairs that :class:`MomentumUpdateHook` averages.
+
+        Algorithms without a momentum (target) encoder return an empty list.
+        """
+        return []
+
+    @staticmethod
+    def _check_views(inputs: List[torch.Tensor], needed: int, name: str) -> None:
+        if len(inputs) < needed:
+            raise ValueError(f'{name} needs {needed} augmented views per image, got {len(inputs)}; '
+                             "use a MultiView transform with num_views>=2 in the dataset pipeline")

@@ -1,0 +1,103 @@
+"""MoCo v1 / v2: Momentum Contrast for unsupervised visual representation learning."""
+from __future__ import annotations
+
+import copy
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine import dist
+from torch import nn
+
+from moco_plugin.models.algorithms.base import BaseSelfSupervisor
+from moco_plugin.models.utils import (FeatureQueue, convert_split_bn, shuffle_batch,
+                                      unshuffle_batch)
+from moco_plugin.registry import MODELS
+
+
+@MODELS.register_module()
+class MoCo(BaseSelfSupervisor):
+    """Momentum Contrast, `v1 <https://arxiv.org/abs/1911.05722>`_ and
+    `v2 <https://arxiv.org/abs/2003.04297>`_ (v1 vs v2 is a matter of config:
+    neck, temperature and augmentation).
+
+    The pieces, each in its own place:
+
+    * query encoder: ``backbone`` + ``neck``;
+    * key encoder: ``key_backbone`` + ``key_neck``, a frozen copy updated as an
+      exponential moving average by ``MomentumUpdateHook`` (listed in
+      :meth:`momentum_pairs`);
+    * dictionary: ``queue`` (:class:`FeatureQueue`), written by ``QueueHook``;
+    * loss: ``head`` (:class:`InfoNCEHead`).
+
+    Shuffle-BN: with several processes the key batch is shuffled across ranks
+    before the key encoder (``shuffle_batch``). On one process, set
+    ``bn_splits > 1`` to emulate per-GPU BN with :class:`SplitBatchNorm2d`
+    (as the authors' CIFAR-10 demo does) and the in-batch shuffle then mixes
+    the sub-batches of the key encoder.
+
+    Args:
+        backbone: Backbone config.
+        neck: Projection neck config (``LinearNeck`` for v1, ``MoCoV2Neck`` for v2).
+        head: Loss head config (``InfoNCEHead``).
+        queue_len: Number of negative keys ``K``.
+        feat_dim: Embedding dimension (the neck's output).
+        bn_splits: Sub-batches for split-BN; 1 disables it.
+        shuffle_bn: Shuffle the key batch before the key encoder.
+        symmetric: Use the symmetric loss ``ctr(q1, k2) + ctr(q2, k1)`` of the
+            CIFAR-10 demo; both key batches are enqueued.
+        data_preprocessor: Data preprocessor config.
+        init_cfg: Weight-initialisation config.
+    """
+
+    def __init__(self, backbone: dict, neck: dict, head: dict, queue_len: int = 65536,
+                 feat_dim: int = 128, bn_splits: int = 1, shuffle_bn: bool = True,
+                 symmetric: bool = False, data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(backbone, neck, head, data_preprocessor, init_cfg)
+        convert_split_bn(self.backbone, bn_splits)
+        self.bn_splits = bn_splits
+        self.shuffle_bn = shuffle_bn
+        self.symmetric = symmetric
+        self.key_backbone = copy.deepcopy(self.backbone)
+        self.key_neck = copy.deepcopy(self.neck)
+        for param in [*self.key_backbone.parameters(), *self.key_neck.parameters()]:
+            param.requires_grad_(False)
+        self.queue = FeatureQueue(queue_len, feat_dim, keys_per_sample=2 if symmetric else 1)
+
+    def init_weights(self) -> None:
+        """Initialise the query encoder, then copy it into the key encoder (MoCo's start)."""
+        super().init_weights()
+        self.key_backbone.load_state_dict(self.backbone.state_dict())
+        self.key_neck.load_state_dict(self.neck.state_dict())
+
+    def momentum_pairs(self) -> Sequence[Tuple[nn.Module, nn.Module]]:
+        return [(self.backbone, self.key_backbone), (self.neck, self.key_neck)]
+
+    def encode_query(self, images: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.neck(self.backbone(images)), dim=1)
+
+    @torch.no_grad()
+    def encode_key(self, images: torch.Tensor) -> torch.Tensor:
+        if self.shuffle_bn and (self.bn_splits > 1 or dist.get_world_size() > 1):
+            images, unshuffle = shuffle_batch(images)
+            keys = F.normalize(self.key_neck(self.key_backbone(images)), dim=1)
+            return unshuffle_batch(keys, unshuffle)
+        return F.normalize(self.key_neck(self.key_backbone(images)), dim=1)
+
+    def loss(self, inputs: List[torch.Tensor], data_samples: Optional[dict] = None
+             ) -> Dict[str, torch.Tensor]:
+        """Contrast each query with its key and the queue; stage the keys for enqueueing."""
+        self._check_views(inputs, 2, 'MoCo')
+        view_1, view_2 = inputs[0], inputs[1]
+        negatives = self.queue.features
+        query_1 = self.encode_query(view_1)
+        key_2 = self.encode_key(view_2)
+        loss = self.head.loss(query_1, key_2, negatives)
+        if self.symmetric:
+            query_2 = self.encode_query(view_2)
+            key_1 = self.encode_key(view_1)
+            loss = loss + self.head.loss(query_2, key_1, negatives)
+            self.queue.stage(key_1)
+        self.queue.stage(key_2)
+        return dict(loss=loss)

@@ -1,0 +1,50 @@
+"""ResNet backbone built on torchvision's implementation."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torchvision.models import resnet
+
+from moco_plugin.registry import MODELS
+
+_ARCHS = {18: resnet.resnet18, 34: resnet.resnet34, 50: resnet.resnet50}
+
+
+@MODELS.register_module()
+class ResNet(resnet.ResNet):
+    """torchvision ResNet without its classifier; returns pooled features.
+
+    The state-dict keys are torchvision's (minus ``fc.*``), so an exported
+    backbone loads strictly into ``torchvision.models.resnetXX()`` once its
+    ``fc`` is replaced. `Deep Residual Learning <https://arxiv.org/abs/1512.03385>`_.
+
+    Args:
+        depth: 18, 34 or 50.
+        cifar_stem: Replace the 7x7 stride-2 conv1 and the max-pool by a 3x3
+            stride-1 conv, as is usual for 32x32 inputs (MoCo CIFAR-10 demo).
+        zero_init_residual: Zero-initialise the last BN of each residual
+            branch so that every block starts as the identity.
+    """
+
+    def __init__(self, depth: int = 50, cifar_stem: bool = False,
+                 zero_init_residual: bool = False) -> None:
+        if depth not in _ARCHS:
+            raise ValueError(f'ResNet depth must be one of {sorted(_ARCHS)}, got {depth}')
+        reference = _ARCHS[depth](weights=None, zero_init_residual=zero_init_residual)
+        block = type(reference.layer1[0])
+        super().__init__(block, [len(getattr(reference, f'layer{i}')) for i in range(1, 5)],
+                         zero_init_residual=zero_init_residual)
+        self.depth = depth
+        self.cifar_stem = cifar_stem
+        self.out_channels = self.fc.in_features
+        self.fc = nn.Identity()
+        if cifar_stem:
+            self.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
+            nn.init.kaiming_normal_(self.conv1.weight, mode='fan_out', nonlinearity='relu')
+            self.maxpool = nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return globally average-pooled features of shape ``(N, out_channels)``."""
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return torch.flatten(self.avgpool(x), 1)

@@ -1,0 +1,41 @@
+"""InfoNCE loss of MoCo: where the loss is computed."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from moco_plugin.registry import MODELS
+
+
+@MODELS.register_module()
+class InfoNCEHead(nn.Module):
+    """InfoNCE over one positive key and a queue of negatives.
+
+    ``logits = [q.k+, q.queue] / T`` and the loss is the cross-entropy with
+    the positive at index 0 (`MoCo <https://arxiv.org/abs/1911.05722>`_, Eq. 1).
+    Inputs are expected to be L2-normalised.
+
+    Args:
+        temperature: ``T``; 0.07 in MoCo v1, 0.2 in MoCo v2.
+    """
+
+    def __init__(self, temperature: float = 0.2) -> None:
+        super().__init__()
+        if temperature <= 0:
+            raise ValueError(f'temperature must be > 0, got {temperature}')
+        self.temperature = temperature
+
+    def logits(self, query: torch.Tensor, key: torch.Tensor,
+               negatives: torch.Tensor) -> torch.Tensor:
+        """Return the ``(N, 1 + K)`` logits; column 0 is the positive."""
+        positive = (query * key).sum(dim=1, keepdim=True)
+        negative = query @ negatives.to(query.dtype).t()
+        return torch.cat([positive, negative], dim=1) / self.temperature
+
+    def loss(self, query: torch.Tensor, key: torch.Tensor,
+             negatives: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of :meth:`logits` with target 0 for every row."""
+        logits = self.logits(query, key, negatives)
+        target = torch.zeros(logits.shape[0], dtype=torch.long, device=logits.device)
+        return F.cross_entropy(logits.float(), target)

@@ -1,0 +1,68 @@
+"""The queue of negative keys (MoCo's dictionary)."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from mmengine import dist
+from torch import nn
+
+
+class FeatureQueue(nn.Module):
+    """A first-in-first-out queue of L2-normalised feature vectors.
+
+    The queue is MoCo's dictionary of negatives (`MoCo
+    <https://arxiv.org/abs/1911.05722>`_, Sec. 3.2). Its contents and write
+    pointer are registered buffers, so they are saved in and restored from
+    checkpoints with the rest of the model.
+
+    Keys computed in a training step are only *staged* by the algorithm; they
+    are written by :meth:`flush`, which :class:`~moco_plugin.engine.hooks.QueueHook`
+    calls after the optimizer step. Writing after the step keeps a batch's own
+    keys out of its negatives and leaves the tensor read by the loss untouched
+    until backward has run (so no defensive copy is needed).
+
+    Args:
+        size: Number of keys held (``K``).
+        dim: Feature dimension.
+        keys_per_sample: How many keys one training image stages per step
+            (2 with a symmetric loss); used to check that ``size`` is a
+            multiple of the keys enqueued per step.
+    """
+
+    def __init__(self, size: int, dim: int, keys_per_sample: int = 1) -> None:
+        super().__init__()
+        if size <= 0 or dim <= 0:
+            raise ValueError(f'FeatureQueue needs size > 0 and dim > 0, got size={size}, dim={dim}')
+        self.size = size
+        self.dim = dim
+        self.keys_per_sample = keys_per_sample
+        self.register_buffer('features', F.normalize(torch.randn(size, dim), dim=1))
+        self.register_buffer('ptr', torch.zeros((), dtype=torch.long))
+        self._staged: list[torch.Tensor] = []
+
+    def stage(self, keys: torch.Tensor) -> None:
+        """Remember this step's keys; they are enqueued by :meth:`flush`."""
+        self._staged.append(keys.detach())
+
+    @torch.no_grad()
+    def flush(self) -> int:
+        """Enqueue the staged keys of every rank, in rank order. Returns how many."""
+        if not self._staged:
+            return 0
+        keys = torch.cat(self._staged)
+        self._staged.clear()
+        if dist.get_world_size() > 1:
+            keys = torch.cat(dist.all_gather(keys.contiguous()))
+        self.enqueue(keys)
+        return keys.shape[0]
+
+    @torch.no_grad()
+    def enqueue(self, keys: torch.Tensor) -> None:
+        """Overwrite the oldest entries with ``keys``, wrapping around the end."""
+        if keys.ndim != 2 or keys.shape[1] != self.dim:
+            raise ValueError(f'keys must have shape (N, {self.dim}), got {tuple(keys.shape)}')
+        keys = keys[-self.size:].to(self.features.dtype)
+        n = keys.shape[0]
+        index = (self.ptr + torch.arange(n, device=keys.device)) % self.size
+        self.features.index_copy_(0, index, keys)
+        self.ptr.copy_((self.ptr + n) % self.size)

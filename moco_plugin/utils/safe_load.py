@@ -1,0 +1,76 @@
+"""Safe checkpoint loading on torch >= 2.6 (``weights_only=True`` by default).
+
+MMEngine 0.10.7 stores, besides tensors, the message hub (``HistoryBuffer``
+objects holding numpy arrays) and numpy RNG states in its checkpoints. Since
+torch 2.6, ``torch.load`` refuses such objects unless their classes are on an
+allow-list, so ``--resume`` fails. Rather than unpickling arbitrary objects
+(``weights_only=False``, which runs code from untrusted files), we add exactly
+the classes these checkpoints contain to torch's allow-list.
+"""
+from __future__ import annotations
+
+import codecs
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def _numpy_safe_globals() -> list[Any]:
+    dtypes = [type(np.dtype(t)) for t in (
+        np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64,
+        np.uint8, np.uint16, np.uint32, np.uint64, np.bool_)]
+    scalars = [np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64,
+               np.uint8, np.uint16, np.uint32, np.uint64, np.bool_]
+    try:  # numpy >= 2 moved the private module; both names appear in pickles
+        from numpy._core.multiarray import _reconstruct, scalar
+    except ImportError:  # pragma: no cover - numpy < 2
+        from numpy.core.multiarray import _reconstruct, scalar
+    return [np.ndarray, np.dtype, _reconstruct, scalar, codecs.encode, *dtypes, *scalars]
+
+
+def safe_globals() -> list[Any]:
+    """The allow-list: every non-tensor class an MMEngine/moco_plugin checkpoint holds."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+    return [HistoryBuffer, *_numpy_safe_globals()]
+
+
+def register_safe_globals() -> None:
+    """Add :func:`safe_globals` to torch's ``weights_only`` allow-list (idempotent)."""
+    add = getattr(torch.serialization, 'add_safe_globals', None)
+    if add is not None:  # torch < 2.4 has no allow-list and no weights_only default
+        add(safe_globals())
+
+
+class UnsafeCheckpointError(RuntimeError):
+    """A checkpoint would need arbitrary unpickling (code execution) to load."""
+
+
+def safe_torch_load(path: str, map_location: Any = 'cpu') -> Any:
+    """``torch.load`` with ``weights_only=True`` and a one-line error on refusal.
+
+    Args:
+        path: A local checkpoint file.
+        map_location: Passed to :func:`torch.load`.
+
+    Raises:
+        UnsafeCheckpointError: The file contains objects outside the allow-list.
+        FileNotFoundError: The path does not exist.
+        RuntimeError: The file is truncated or not a torch checkpoint.
+    """
+    register_safe_globals()
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except FileNotFoundError:
+        raise FileNotFoundError(f'checkpoint not found: {path}; check the path') from None
+    except Exception as err:  # torch raises UnpicklingError/RuntimeError variants
+        text = str(err)
+        if 'Weights only load failed' in text or 'Unsupported global' in text:
+            first = next((ln.strip() for ln in text.splitlines() if 'GLOBAL' in ln or 'Unsupported' in ln), '')
+            raise UnsafeCheckpointError(
+                f'refusing to load {path}: it needs arbitrary unpickling ({first}); '
+                'only load it with weights_only=False if you trust its source, '
+                'or re-save it as a plain state_dict') from None
+        raise RuntimeError(
+            f'cannot read checkpoint {path} ({type(err).__name__}: {text.splitlines()[0] if text else ""}); '
+            'the file is truncated or not a torch checkpoint: delete it and download or re-save it') from None
