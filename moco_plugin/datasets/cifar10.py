@@ -20,6 +20,8 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
     """Unpickle CIFAR batches (dicts of bytes, lists and numpy arrays) and nothing else."""
 
     ALLOWED = {('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
+               ('numpy.core.multiarray', 'scalar'), ('numpy._core.multiarray', 'scalar'),
+               ('numpy.core.numeric', '_frombuffer'), ('numpy._core.numeric', '_frombuffer'),
                ('numpy', 'ndarray'), ('numpy', 'dtype'), ('_codecs', 'encode')}
 
     def find_class(self, module: str, name: str):

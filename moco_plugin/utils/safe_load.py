@@ -10,6 +10,7 @@ the classes these checkpoints contain to torch's allow-list.
 from __future__ import annotations
 
 import codecs
+import copyreg
 from typing import Any
 
 import numpy as np
@@ -35,8 +36,22 @@ def safe_globals() -> list[Any]:
     return [HistoryBuffer, *_numpy_safe_globals()]
 
 
+def _reduce_history_buffer(buffer):
+    # The default pickle of a HistoryBuffer also stores its class-level method table
+    # through ``builtins.getattr``; allow-listing getattr would widen what a checkpoint
+    # may do, so buffers are saved as a constructor call over plain arrays instead.
+    return type(buffer), (buffer._log_history, buffer._count_history, buffer.max_length)
+
+
 def register_safe_globals() -> None:
-    """Add :func:`safe_globals` to torch's ``weights_only`` allow-list (idempotent)."""
+    """Allow-list :func:`safe_globals` for ``weights_only`` loads (idempotent).
+
+    Also makes MMEngine's ``HistoryBuffer`` pickle as ``HistoryBuffer(log,
+    count, max_length)`` so the checkpoints we write need nothing beyond the
+    allow-list.
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+    copyreg.pickle(HistoryBuffer, _reduce_history_buffer)
     add = getattr(torch.serialization, 'add_safe_globals', None)
     if add is not None:  # torch < 2.4 has no allow-list and no weights_only default
         add(safe_globals())
