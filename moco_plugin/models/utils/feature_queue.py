@@ -27,16 +27,20 @@ class FeatureQueue(nn.Module):
         keys_per_sample: How many keys one training image stages per step
             (2 with a symmetric loss); used to check that ``size`` is a
             multiple of the keys enqueued per step.
+        init_seed: Seed of the random initial contents. A fixed generator
+            (not the global RNG) makes the initial queue identical on every
+            rank, whatever each rank's RNG state.
     """
 
-    def __init__(self, size: int, dim: int, keys_per_sample: int = 1) -> None:
+    def __init__(self, size: int, dim: int, keys_per_sample: int = 1, init_seed: int = 0) -> None:
         super().__init__()
         if size <= 0 or dim <= 0:
             raise ValueError(f'FeatureQueue needs size > 0 and dim > 0, got size={size}, dim={dim}')
         self.size = size
         self.dim = dim
         self.keys_per_sample = keys_per_sample
-        self.register_buffer('features', F.normalize(torch.randn(size, dim), dim=1))
+        generator = torch.Generator().manual_seed(init_seed)
+        self.register_buffer('features', F.normalize(torch.randn(size, dim, generator=generator), dim=1))
         self.register_buffer('ptr', torch.zeros((), dtype=torch.long))
         self._staged: list[torch.Tensor] = []
 

@@ -69,3 +69,11 @@ def test_bad_shapes_are_rejected():
         FeatureQueue(size=0, dim=2)
     with pytest.raises(ValueError, match=r'shape \(N, 3\)'):
         FeatureQueue(size=4, dim=3).enqueue(torch.ones(2, 2))
+
+
+def test_initial_contents_do_not_depend_on_global_rng():
+    torch.manual_seed(1)
+    a = FeatureQueue(size=4, dim=3)
+    torch.manual_seed(2)
+    b = FeatureQueue(size=4, dim=3)
+    torch.testing.assert_close(a.features, b.features)
