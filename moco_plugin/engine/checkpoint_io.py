@@ -52,8 +52,12 @@ class AtomicLocalBackend(LocalBackend):
 
 
 def load_from_local_safely(filename: str, map_location=None):
-    """MMEngine checkpoint loader for local paths, with ``weights_only=True``."""
-    return safe_torch_load(osp.expanduser(filename), map_location=map_location)
+    """MMEngine checkpoint loader for local paths, with ``weights_only=True``.
+
+    Official MoCo releases come back in this project's key layout.
+    """
+    from moco_plugin.zoo.layouts import convert_if_official  # lazy: the zoo imports this module
+    return convert_if_official(safe_torch_load(osp.expanduser(filename), map_location=map_location))
 
 
 register_backend('atomic_local', AtomicLocalBackend, force=True)

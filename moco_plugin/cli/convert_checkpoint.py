@@ -1,0 +1,108 @@
+"""``tools/convert_checkpoint.py IN OUT --to FORMAT``: official <-> project, downstream exports."""
+from __future__ import annotations
+
+import argparse
+from typing import List, Optional
+
+from moco_plugin.cli.errors import run_cli
+
+PROG = 'convert_checkpoint.py'
+TARGETS = ('project', 'torchvision', 'detectron2', 'mmengine')
+USAGE_HINTS = {
+    'project': "load_from = OUT, or init_cfg=dict(type='Pretrained', checkpoint=OUT)",
+    'torchvision': 'm = torchvision.models.ARCH(); m.fc = torch.nn.Identity(); '
+                   'm.load_state_dict(torch.load(OUT, weights_only=True))',
+    'detectron2': 'train_net.py ... MODEL.WEIGHTS OUT (as with the official MoCo converter)',
+    'mmengine': "backbone=dict(..., init_cfg=dict(type='Pretrained', checkpoint=OUT, "
+                "prefix='backbone.'))",
+}
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description='Convert an official MoCo release into this project\'s layout, or '
+        'export the ResNet of a MoCo checkpoint (either layout) for torchvision, detectron2 or '
+        'mmpretrain/mmdetection.')
+    parser.add_argument('input', help='checkpoint file or zoo://NAME')
+    parser.add_argument('output', help='file to write (written atomically)')
+    parser.add_argument('--to', required=True, choices=TARGETS, dest='target',
+                        help='project: MMEngine checkpoint of this MoCo model; torchvision: ResNet '
+                             'state_dict without fc; detectron2: .pkl for MODEL.WEIGHTS; mmengine: '
+                             'backbone.-prefixed MMEngine checkpoint')
+    parser.add_argument('--from', choices=('auto', 'official', 'project'), default='auto',
+                        dest='source', help='layout of the input (default: detected from its keys)')
+    parser.add_argument('--encoder', choices=('query', 'key'), default='query',
+                        help='which MoCo encoder to export (default: query, as the MoCo '
+                             'authors do)')
+    return parser.parse_args(argv)
+
+
+def _torchvision_arch(state: dict) -> str:
+    from moco_plugin.zoo.entries import describe_backbone
+    try:  # 'ResNet-50 (CIFAR stem)' -> 'resnet50'
+        return describe_backbone(state).split()[0].replace('-', '').lower()
+    except ValueError:
+        return 'resnetXX'
+
+
+def _stem_notes(state: dict) -> List[str]:
+    stem = state.get('backbone.conv1.weight')
+    if stem is None or tuple(stem.shape[-2:]) != (3, 3):
+        return []
+    return ['CIFAR stem (3x3 conv1, no max-pool): set m.conv1 = nn.Conv2d(3, 64, 3, 1, 1, '
+            'bias=False) and m.maxpool = nn.Identity() on the torchvision ResNet first']
+
+
+def _tensor_count(result: dict, target: str) -> int:
+    if target == 'detectron2':
+        return len(result['model'])
+    return len(result['state_dict'] if target in ('project', 'mmengine') else result)
+
+
+def convert(input_path: str, output_path: str, target: str, source: str = 'auto',
+            encoder: str = 'query') -> str:
+    """Convert ``input_path`` (file or ``zoo://NAME``) and write ``output_path`` atomically.
+
+    Returns:
+        What was written, notes on what was not converted, and how to load the result.
+    """
+    from moco_plugin.engine.checkpoint_io import atomic_write_bytes
+    from moco_plugin.utils.safe_load import safe_torch_load
+    from moco_plugin.zoo.export import export, serialize
+    from moco_plugin.zoo.layouts import PROJECT, official_to_project, project_state_dict
+    from moco_plugin.zoo.loading import resolve_checkpoint
+
+    checkpoint = safe_torch_load(str(resolve_checkpoint(input_path)), map_location='cpu')
+    state, layout = project_state_dict(checkpoint, input_path)
+    if source != 'auto' and source != layout:
+        raise ValueError(f'--from {source} given, but {input_path} has the {layout} key layout')
+    if target == 'project':
+        if layout == PROJECT:
+            raise ValueError(f'{input_path} is already in the project layout; choose --to '
+                             'torchvision, detectron2 or mmengine to export it')
+        result = official_to_project(checkpoint)
+        result['meta']['conversion']['source'] = input_path
+        notes = result['meta']['conversion']['notes']
+    else:
+        result = export({'state_dict': state}, target, encoder, source=input_path)
+        notes = _stem_notes(state)
+    atomic_write_bytes(serialize(result, target), output_path)
+    summary = (f'wrote {output_path}: {target} format, {_tensor_count(result, target)} tensors '
+               f'from the {layout} checkpoint {input_path}'
+               + ('' if target == 'project' else f' ({encoder} encoder)'))
+    hint = USAGE_HINTS[target].replace('OUT', repr(output_path))
+    hint = hint.replace('ARCH', _torchvision_arch(state))
+    return '\n'.join([summary, *[f'note: {n}' for n in notes], f'load it with: {hint}'])
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parse_args(argv)
+
+    def _run() -> None:
+        print(convert(args.input, args.output, args.target, args.source, args.encoder))
+
+    run_cli(PROG, _run)
+
+
+if __name__ == '__main__':
+    main()
