@@ -1,4 +1,9 @@
 from moco_plugin.models.algorithms.base import BaseSelfSupervisor
+from moco_plugin.models.algorithms.byol import BYOL
 from moco_plugin.models.algorithms.moco import MoCo
+from moco_plugin.models.algorithms.random_init import RandomInit
+from moco_plugin.models.algorithms.simclr import SimCLR
+from moco_plugin.models.algorithms.simsiam import SimSiam
+from moco_plugin.models.algorithms.supervised import Supervised
 
-__all__ = ['BaseSelfSupervisor', 'MoCo']
+__all__ = ['BYOL', 'BaseSelfSupervisor', 'MoCo', 'RandomInit', 'SimCLR', 'SimSiam', 'Supervised']

@@ -1,0 +1,72 @@
+"""Evaluation datasets derived from a pretraining config's dataset."""
+from __future__ import annotations
+
+import copy
+from typing import Any, Dict, Optional, Tuple
+
+# Which splits serve as k-NN bank / linear-probe training set and as test set.
+EVAL_SPLITS = {'CIFAR10': ('train', 'test'), 'ImageFolderDataset': ('train', 'val')}
+# Native image side: CIFAR is evaluated at 32 px as it was pretrained.
+DEFAULT_IMAGE_SIZE = {'CIFAR10': 32}
+
+
+def pretraining_dataset_cfg(cfg) -> Dict[str, Any]:
+    """The innermost dataset config of ``cfg.train_dataloader`` (wrappers such as RepeatDataset unwrapped)."""
+    loader = cfg.get('train_dataloader') if hasattr(cfg, 'get') else None
+    dataset = loader.get('dataset') if loader else None
+    if not dataset:
+        raise ValueError('the config has no train_dataloader.dataset; the benchmark reads the '
+                         'dataset type and data root from it')
+    while dataset.get('dataset') is not None:
+        dataset = dataset['dataset']
+    return copy.deepcopy(dict(dataset))
+
+
+def dataset_type_name(dataset_cfg: Dict[str, Any]) -> str:
+    kind = dataset_cfg.get('type')
+    name = kind if isinstance(kind, str) else getattr(kind, '__name__', str(kind))
+    return name.split('.')[-1]
+
+
+def default_splits(dataset_cfg: Dict[str, Any]) -> Tuple[str, str]:
+    """(bank/train split, test split) for the dataset type."""
+    return EVAL_SPLITS.get(dataset_type_name(dataset_cfg), ('train', 'val'))
+
+
+def default_image_size(dataset_cfg: Dict[str, Any]) -> int:
+    return DEFAULT_IMAGE_SIZE.get(dataset_type_name(dataset_cfg), 224)
+
+
+def eval_dataset_cfg(dataset_cfg: Dict[str, Any], split: str, image_size: Optional[int] = None,
+                     subset_size: Optional[int] = None, subset_seed: int = 0,
+                     data_root: Optional[str] = None, train_augment: bool = False,
+                     in_memory: Optional[bool] = None) -> Dict[str, Any]:
+    """A labelled, single-view dataset config for evaluation.
+
+    Args:
+        dataset_cfg: The pretraining dataset config (type and data root are kept).
+        split: Split to read.
+        image_size: Side of the evaluation crop (default: 32 for CIFAR-10, 224 otherwise).
+        subset_size: Class-balanced subset for quick runs.
+        subset_seed: Seed of the subset.
+        data_root: Overrides the config's data root.
+        train_augment: ``RandomResizedCropFlip`` (linear probe with augmentation)
+            instead of the deterministic ``ResizeCenterCrop``.
+        in_memory: Decode once into a cached array (default: the config's value).
+    """
+    size = image_size or default_image_size(dataset_cfg)
+    pipeline = ([dict(type='RandomResizedCropFlip', size=size)] if train_augment
+                else [dict(type='ResizeCenterCrop', size=size)])
+    out = dict(type=dataset_cfg['type'], data_root=data_root or dataset_cfg.get('data_root'),
+               split=split, pipeline=pipeline, subset_size=subset_size, subset_seed=subset_seed)
+    keep_in_memory = dataset_cfg.get('in_memory', False) if in_memory is None else in_memory
+    if keep_in_memory:
+        out['in_memory'] = True
+    return out
+
+
+def build_eval_dataset(cfg_dict: Dict[str, Any]):
+    """Build a dataset config with the moco_plugin registry (imports register the datasets)."""
+    import moco_plugin.datasets  # noqa: F401
+    from moco_plugin.registry import DATASETS
+    return DATASETS.build(cfg_dict)

@@ -1,0 +1,63 @@
+"""BYOL: bootstrap your own latent."""
+from __future__ import annotations
+
+import copy
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+from torch import nn
+
+from moco_plugin.models.algorithms.base import BaseSelfSupervisor
+from moco_plugin.registry import MODELS
+
+
+@MODELS.register_module()
+class BYOL(BaseSelfSupervisor):
+    """`BYOL <https://arxiv.org/abs/2006.07733>`_: predict a momentum target, no negatives.
+
+    * online network: ``backbone`` + ``neck`` (projection) + the predictor in
+      ``head`` (:class:`LatentPredictHead`);
+    * target network: ``target_backbone`` + ``target_neck``, frozen copies
+      that :class:`MomentumUpdateHook` moves as an exponential moving average
+      of the online ones (declared in :meth:`momentum_pairs`; the paper's
+      cosine schedule 0.99 -> 1 is the hook's ``schedule='cosine'``);
+    * loss: symmetric ``-cos(q(z_online(v1)), z_target(v2))`` + the swapped
+      pair, averaged.
+
+    Args:
+        backbone: Backbone config.
+        neck: Projection neck config (``BYOLNeck``).
+        head: Predictor + loss config (``LatentPredictHead`` with ``predictor='byol'``).
+        data_preprocessor: Data preprocessor config.
+        init_cfg: Weight-initialisation config.
+    """
+
+    def __init__(self, backbone: dict, neck: dict, head: dict,
+                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None) -> None:
+        super().__init__(backbone, neck, head, data_preprocessor, init_cfg)
+        self.target_backbone = copy.deepcopy(self.backbone)
+        self.target_neck = copy.deepcopy(self.neck)
+        for param in [*self.target_backbone.parameters(), *self.target_neck.parameters()]:
+            param.requires_grad_(False)
+
+    def init_weights(self) -> None:
+        """Initialise the online network, then copy it into the target (BYOL's start)."""
+        super().init_weights()
+        self.target_backbone.load_state_dict(self.backbone.state_dict())
+        self.target_neck.load_state_dict(self.neck.state_dict())
+
+    def momentum_pairs(self) -> Sequence[Tuple[nn.Module, nn.Module]]:
+        return [(self.backbone, self.target_backbone), (self.neck, self.target_neck)]
+
+    def loss(self, inputs: List[torch.Tensor], data_samples: Optional[dict] = None
+             ) -> Dict[str, torch.Tensor]:
+        self._check_views(inputs, 2, 'BYOL')
+        batch = inputs[0].shape[0]
+        both = torch.cat([inputs[0], inputs[1]], dim=0)
+        online = self.neck(self.backbone(both))
+        with torch.no_grad():
+            target = self.target_neck(self.target_backbone(both))
+        online_1, online_2 = online[:batch], online[batch:]
+        target_1, target_2 = target[:batch], target[batch:]
+        loss = 0.5 * (self.head.loss(online_1, target_2) + self.head.loss(online_2, target_1))
+        return dict(loss=loss)

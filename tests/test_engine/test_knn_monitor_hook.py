@@ -1,0 +1,54 @@
+"""KNNMonitorHook during a real (tiny) pretraining run: logged, checkpointed, resumed, plotted."""
+import pytest
+from mmengine.runner import Runner
+
+from moco_plugin.cli import train
+from moco_plugin.engine.hooks import KNNMonitorHook
+from moco_plugin.utils import safe_torch_load
+from tests.conftest import REPO_ROOT
+
+CONFIG = str(REPO_ROOT / 'configs/simclr/simclr_resnet18_1xb256-coslr-200e_cifar10.py')
+TINY = ['train_dataloader.batch_size=16', 'train_dataloader.dataset.subset_size=32',
+        'train_dataloader.num_workers=0', 'model.backbone.cifar_stem=False',
+        'model.neck.hid_channels=64', 'model.neck.out_channels=32',
+        'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1']
+MONITOR = dict(type='KNNMonitorHook', interval=1, k=10, bank_size=40, query_size=20,
+               batch_size=32, num_workers=0)
+
+
+def _runner(work_dir, cifar_root, epochs, name, resume=False):
+    args = train.parse_args([CONFIG, '--work-dir', str(work_dir), '--data-root', str(cifar_root),
+                             *(['--resume'] if resume else []), '--cfg-options', *TINY,
+                             f'train_cfg.max_epochs={epochs}'])
+    cfg = train.build_config(args)
+    cfg.custom_hooks = [MONITOR]
+    cfg.experiment_name = name  # two runners in one process need distinct instance names
+    return Runner.from_cfg(cfg)
+
+
+def _monitor(runner):
+    return next(h for h in runner.hooks if isinstance(h, KNNMonitorHook))
+
+
+def test_history_is_logged_checkpointed_resumed_and_plotted(cifar_root, tmp_path):
+    runner = _runner(tmp_path, cifar_root, 1, 'knn_first')
+    runner.train()
+    history = _monitor(runner).history
+    assert len(history) == 1 and history[0]['epoch'] == 1 and history[0]['k'] == 10
+    assert 0 <= history[0]['top1'] <= history[0]['top5'] <= 100
+    assert (history[0]['n_bank'], history[0]['n_query']) == (40, 20)
+    assert runner.message_hub.get_scalar('knn/top1').current() == history[0]['top1']
+    assert safe_torch_load(str(tmp_path / 'epoch_1.pth'))['meta']['knn_history'] == history
+    assert (tmp_path / 'knn_curve.png').stat().st_size > 1000
+
+    resumed = _runner(tmp_path, cifar_root, 2, 'knn_resumed', resume=True)
+    resumed.train()  # epoch 1's entry comes back from the checkpoint, epoch 2's is new
+    assert [h['epoch'] for h in _monitor(resumed).history] == [1, 2]
+    assert _monitor(resumed).history[0] == history[0]
+    assert safe_torch_load(str(tmp_path / 'epoch_2.pth'))['meta']['knn_history'] == \
+        _monitor(resumed).history
+
+
+def test_rejects_bad_settings():
+    with pytest.raises(ValueError, match='interval'):
+        KNNMonitorHook(interval=0)
