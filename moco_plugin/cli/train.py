@@ -81,6 +81,20 @@ def build_config(args: argparse.Namespace):
     return cfg
 
 
+def check_resumable(source: str) -> None:
+    """Fail early, in one line, when ``source`` cannot be resumed from."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    if '://' not in source and not osp.isfile(source):
+        raise FileNotFoundError(f'--resume {source}: no such checkpoint file')
+    checkpoint = CheckpointLoader.load_checkpoint(source, map_location='cpu', logger='silent')
+    meta = checkpoint.get('meta') or {} if isinstance(checkpoint, dict) else {}
+    if 'epoch' not in meta or 'optimizer' not in checkpoint:
+        raise ValueError(f'--resume {source}: the checkpoint holds weights but no training state '
+                         '(epoch, optimizer); to start from its weights use '
+                         f'--cfg-options load_from={source} instead of --resume')
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
 
@@ -91,9 +105,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         from mmengine.runner import Runner
 
         cfg = build_config(args)
-        if cfg.resume and cfg.load_from and not cfg.load_from.startswith('zoo://') \
-                and not osp.isfile(cfg.load_from):
-            raise FileNotFoundError(f'--resume {cfg.load_from}: no such checkpoint file')
+        if cfg.resume and cfg.load_from:
+            check_resumable(cfg.load_from)
         runner = Runner.from_cfg(cfg)
         runner.train()
 

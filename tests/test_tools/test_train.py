@@ -119,3 +119,12 @@ def test_truncated_resume_checkpoint_is_reported(cifar_root, tmp_path):
                     cfg_options=['train_cfg.max_epochs=1'])
     assert result.returncode == 2
     assert 'truncated or not a torch checkpoint' in result.stderr.splitlines()[-1]
+
+
+def test_resume_from_weights_only_checkpoint_suggests_load_from(tmp_path):
+    weights = tmp_path / 'weights.pth'
+    torch.save({'state_dict': {'backbone.conv1.weight': torch.zeros(1)}}, weights)
+    result = run_tool('tools/train.py', CONFIG, '--work-dir', str(tmp_path / 'w'), '--resume', str(weights))
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert 'no training state' in last and f'--cfg-options load_from={weights}' in last

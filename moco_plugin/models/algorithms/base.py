@@ -1,6 +1,7 @@
 """Base class of the self-supervised algorithms."""
 from __future__ import annotations
 
+import copy
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -54,6 +55,27 @@ class BaseSelfSupervisor(BaseModel):
 
     def loss(self, inputs: List[torch.Tensor], data_samples: Optional[dict]) -> Dict[str, torch.Tensor]:
         raise NotImplementedError(f'{type(self).__name__} must implement loss()')
+
+    def init_weights(self) -> None:
+        """Initialise the online modules, then copy each into its momentum target.
+
+        Both encoders start equal in MoCo and BYOL. With
+        ``init_cfg=dict(type='Pretrained', ...)`` the checkpoint's own targets
+        are kept instead.
+        """
+        super().init_weights()
+        if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
+            return
+        for online, target in self.momentum_pairs():
+            target.load_state_dict(online.state_dict())
+
+    @staticmethod
+    def momentum_copy(module: nn.Module) -> nn.Module:
+        """A frozen copy of ``module``: a target that only ``MomentumUpdateHook`` moves."""
+        target = copy.deepcopy(module)
+        for param in target.parameters():
+            param.requires_grad_(False)
+        return target
 
     def momentum_pairs(self) -> Sequence[Tuple[nn.Module, nn.Module]]:
         """``(online, target)`` module pairs that :class:`MomentumUpdateHook` averages.

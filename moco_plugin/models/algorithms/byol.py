@@ -1,7 +1,6 @@
 """BYOL: bootstrap your own latent."""
 from __future__ import annotations
 
-import copy
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -35,16 +34,8 @@ class BYOL(BaseSelfSupervisor):
     def __init__(self, backbone: dict, neck: dict, head: dict,
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None) -> None:
         super().__init__(backbone, neck, head, data_preprocessor, init_cfg)
-        self.target_backbone = copy.deepcopy(self.backbone)
-        self.target_neck = copy.deepcopy(self.neck)
-        for param in [*self.target_backbone.parameters(), *self.target_neck.parameters()]:
-            param.requires_grad_(False)
-
-    def init_weights(self) -> None:
-        """Initialise the online network, then copy it into the target (BYOL's start)."""
-        super().init_weights()
-        self.target_backbone.load_state_dict(self.backbone.state_dict())
-        self.target_neck.load_state_dict(self.neck.state_dict())
+        self.target_backbone = self.momentum_copy(self.backbone)
+        self.target_neck = self.momentum_copy(self.neck)
 
     def momentum_pairs(self) -> Sequence[Tuple[nn.Module, nn.Module]]:
         return [(self.backbone, self.target_backbone), (self.neck, self.target_neck)]

@@ -1,7 +1,6 @@
 """MoCo v1 / v2: Momentum Contrast for unsupervised visual representation learning."""
 from __future__ import annotations
 
-import copy
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -59,17 +58,9 @@ class MoCo(BaseSelfSupervisor):
         self.bn_splits = bn_splits
         self.shuffle_bn = shuffle_bn
         self.symmetric = symmetric
-        self.key_backbone = copy.deepcopy(self.backbone)
-        self.key_neck = copy.deepcopy(self.neck)
-        for param in [*self.key_backbone.parameters(), *self.key_neck.parameters()]:
-            param.requires_grad_(False)
+        self.key_backbone = self.momentum_copy(self.backbone)
+        self.key_neck = self.momentum_copy(self.neck)
         self.queue = FeatureQueue(queue_len, feat_dim, keys_per_sample=2 if symmetric else 1)
-
-    def init_weights(self) -> None:
-        """Initialise the query encoder, then copy it into the key encoder (MoCo's start)."""
-        super().init_weights()
-        self.key_backbone.load_state_dict(self.backbone.state_dict())
-        self.key_neck.load_state_dict(self.neck.state_dict())
 
     def momentum_pairs(self) -> Sequence[Tuple[nn.Module, nn.Module]]:
         return [(self.backbone, self.key_backbone), (self.neck, self.key_neck)]

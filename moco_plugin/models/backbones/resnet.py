@@ -7,7 +7,8 @@ from torchvision.models import resnet
 
 from moco_plugin.registry import MODELS
 
-_ARCHS = {18: resnet.resnet18, 34: resnet.resnet34, 50: resnet.resnet50}
+_ARCHS = {18: (resnet.BasicBlock, [2, 2, 2, 2]), 34: (resnet.BasicBlock, [3, 4, 6, 3]),
+          50: (resnet.Bottleneck, [3, 4, 6, 3])}
 
 
 @MODELS.register_module()
@@ -30,10 +31,8 @@ class ResNet(resnet.ResNet):
                  zero_init_residual: bool = False) -> None:
         if depth not in _ARCHS:
             raise ValueError(f'ResNet depth must be one of {sorted(_ARCHS)}, got {depth}')
-        reference = _ARCHS[depth](weights=None, zero_init_residual=zero_init_residual)
-        block = type(reference.layer1[0])
-        super().__init__(block, [len(getattr(reference, f'layer{i}')) for i in range(1, 5)],
-                         zero_init_residual=zero_init_residual)
+        block, layers = _ARCHS[depth]
+        super().__init__(block, layers, zero_init_residual=zero_init_residual)
         self.depth = depth
         self.cifar_stem = cifar_stem
         self.out_channels = self.fc.in_features

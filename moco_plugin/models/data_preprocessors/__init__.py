@@ -1,3 +1,5 @@
+from moco_plugin.models.data_preprocessors.batch_moco_augment import (BatchMoCoAugment,
+                                                                      MoCoAugmentParams)
 from moco_plugin.models.data_preprocessors.ssl_data_preprocessor import SelfSupDataPreprocessor
 
-__all__ = ['SelfSupDataPreprocessor']
+__all__ = ['BatchMoCoAugment', 'MoCoAugmentParams', 'SelfSupDataPreprocessor']

@@ -111,3 +111,15 @@ def test_tensor_mode_returns_backbone_features():
 def test_loss_needs_two_views():
     with pytest.raises(ValueError, match='needs 2 augmented views'):
         _small_moco()([torch.randn(2, 3, 32, 32)], mode='loss')
+
+
+def test_pretrained_init_keeps_the_checkpoints_key_encoder(tmp_path):
+    import moco_plugin.engine  # noqa: F401  (safe local checkpoint loader)
+    source = _small_moco()
+    with torch.no_grad():
+        source.key_backbone.conv1.weight.fill_(0.5)
+    path = tmp_path / 'pretrained.pth'
+    torch.save({'state_dict': source.state_dict()}, path)
+    model = _small_moco(init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    assert torch.all(model.key_backbone.conv1.weight == 0.5)
+    torch.testing.assert_close(model.backbone.conv1.weight, source.backbone.conv1.weight)

@@ -1,0 +1,243 @@
+"""MoCo v1/v2 augmentation of a whole batch on the training device."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Dict, Optional, Tuple
+
+import torch
+from mmengine import dist
+from torch import nn
+
+from moco_plugin.models.data_preprocessors import batch_image_ops as ops
+from moco_plugin.registry import MODELS
+
+_MASK64 = (1 << 64) - 1
+
+
+def _mix_seed(*values: int) -> int:
+    """Hash integers into one 63-bit seed (splitmix64 finaliser), so nearby inputs give unrelated streams."""
+    state = 0x9E3779B97F4A7C15
+    for value in values:
+        state = (state ^ (value & _MASK64)) * 0xBF58476D1CE4E5B9 & _MASK64
+        state = (state ^ (state >> 27)) * 0x94D049BB133111EB & _MASK64
+        state ^= state >> 31
+    return state >> 1
+
+
+@dataclass
+class MoCoAugmentParams:
+    """The random draws of one :class:`BatchMoCoAugment` call, one row per sample.
+
+    Attributes:
+        crop_boxes: ``(N, 4)`` int64 ``(top, left, height, width)`` in input pixels.
+        flip: ``(N,)`` bool, horizontal flip.
+        jitter_applied: ``(N,)`` bool, whether the colour jitter runs.
+        jitter_factors: ``(N, 4)`` brightness, contrast, saturation factors and hue shift
+            (drawn for every sample; they only matter where ``jitter_applied``).
+        jitter_order: ``(N, 4)`` int64 permutation of the op ids
+            ``BRIGHTNESS, CONTRAST, SATURATION, HUE`` of :mod:`batch_image_ops`.
+        grayscale: ``(N,)`` bool, conversion to grayscale.
+        blur_applied: ``(N,)`` bool, Gaussian blur.
+        blur_sigma: ``(N,)`` blur standard deviation in output pixels.
+    """
+
+    crop_boxes: torch.Tensor
+    flip: torch.Tensor
+    jitter_applied: torch.Tensor
+    jitter_factors: torch.Tensor
+    jitter_order: torch.Tensor
+    grayscale: torch.Tensor
+    blur_applied: torch.Tensor
+    blur_sigma: torch.Tensor
+
+
+@MODELS.register_module()
+class BatchMoCoAugment(nn.Module):
+    """MoCo v2 "aug+" (and v1 through options) for a batch, on the device that trains.
+
+    The per-image pipeline (``MoCoV2Augment``) runs PIL operations image by
+    image in data-loader workers, which on a small machine costs more CPU time
+    than the model itself. Here every random parameter is drawn per sample
+    with torchvision's distributions, and each stage is a few tensor kernels
+    for the whole batch:
+
+    * ``RandomResizedCrop(size, scale, ratio)`` + ``RandomHorizontalFlip`` as
+      one separable resampling (two batched matrix products with PIL's
+      bilinear weights, the flip folded into the column weights);
+    * ``RandomApply([ColorJitter(b, c, s, h)], p=jitter_prob)`` with a random
+      op order per sample, as torchvision does;
+    * ``RandomGrayscale(grayscale_prob)``;
+    * lightly's/PIL's Gaussian blur with ``sigma ~ U(blur_sigma)`` and
+      probability ``blur_prob`` (another separable product).
+
+    The flip is applied first instead of last; it commutes with every later
+    op (all are per-pixel or mirror-symmetric), so the result is the same.
+    Defaults are MoCo v2's aug+ (`arXiv:2003.04297 <https://arxiv.org/abs/2003.04297>`_);
+    MoCo v1 (`arXiv:1911.05722 <https://arxiv.org/abs/1911.05722>`_) is
+    ``hue=0.4, jitter_prob=1.0, grayscale_before_jitter=True, blur_prob=0``.
+
+    Randomness: each call seeds a private ``torch.Generator`` from
+    ``(seed, number of previous calls, rank)``, so the same seed gives the
+    same views, ranks differ, and the two integers are the whole state. They
+    are saved in the model's state dict (``get_extra_state``), so a checkpoint
+    resumes the augmentation stream exactly; the global RNG states that
+    ``RNGStateHook`` saves are not needed for it. With ``seed=None`` the seed
+    is drawn from the global torch RNG at the first call (after the Runner has
+    seeded it, so ``randomness.seed`` makes runs reproducible).
+
+    Args:
+        size: Output side length; ``None`` keeps the input size.
+        scale: Crop area range as a fraction of the image.
+        ratio: Crop aspect-ratio range (width / height), sampled log-uniformly.
+        flip_prob: Probability of the horizontal flip.
+        jitter_prob: Probability of the colour jitter.
+        brightness: Brightness factor drawn from ``[max(0, 1 - b), 1 + b]``.
+        contrast: Contrast factor drawn from ``[max(0, 1 - c), 1 + c]``.
+        saturation: Saturation factor drawn from ``[max(0, 1 - s), 1 + s]``.
+        hue: Hue shift drawn from ``[-hue, hue]`` (turns, at most 0.5).
+        grayscale_prob: Probability of the grayscale conversion.
+        grayscale_before_jitter: MoCo v1 order (grayscale, then jitter).
+        blur_prob: Probability of the Gaussian blur; ``None`` means 0.5 for
+            outputs of 64 px and more and 0 below, like ``MoCoV2Augment``.
+        blur_sigma: Range of the blur's standard deviation in pixels.
+        seed: Seed of the augmentation stream; ``None`` draws it from torch's
+            global RNG at the first call.
+        value_range: Pixel value of white (255 for the uint8 scale the data
+            preprocessor hands over).
+    """
+
+    def __init__(self, size: Optional[int] = None, scale: Tuple[float, float] = (0.2, 1.0),
+                 ratio: Tuple[float, float] = (3 / 4, 4 / 3), flip_prob: float = 0.5,
+                 jitter_prob: float = 0.8, brightness: float = 0.4, contrast: float = 0.4,
+                 saturation: float = 0.4, hue: float = 0.1, grayscale_prob: float = 0.2,
+                 grayscale_before_jitter: bool = False, blur_prob: Optional[float] = None,
+                 blur_sigma: Tuple[float, float] = (0.1, 2.0), seed: Optional[int] = None,
+                 value_range: float = 255.0) -> None:
+        super().__init__()
+        if not 0 < scale[0] <= scale[1] <= 1:
+            raise ValueError(f'scale must satisfy 0 < min <= max <= 1, got {scale}')
+        if not 0 < ratio[0] <= ratio[1]:
+            raise ValueError(f'ratio must satisfy 0 < min <= max, got {ratio}')
+        for name, prob in (('flip_prob', flip_prob), ('jitter_prob', jitter_prob),
+                           ('grayscale_prob', grayscale_prob), ('blur_prob', blur_prob)):
+            if prob is not None and not 0.0 <= prob <= 1.0:
+                raise ValueError(f'{name} must be in [0, 1], got {prob}')
+        if min(brightness, contrast, saturation) < 0 or not 0 <= hue <= 0.5:
+            raise ValueError('brightness, contrast and saturation must be >= 0 and hue in [0, 0.5], '
+                             f'got {brightness}, {contrast}, {saturation}, {hue}')
+        if seed is not None and not 0 <= seed < 2**63:
+            raise ValueError(f'seed must be in [0, 2**63), got {seed}')
+        if not 0 <= blur_sigma[0] <= blur_sigma[1]:
+            raise ValueError(f'blur_sigma must satisfy 0 <= min <= max, got {blur_sigma}')
+        self.size = size
+        self.scale = tuple(scale)
+        self.ratio = tuple(ratio)
+        self.flip_prob = flip_prob
+        self.jitter_prob = jitter_prob
+        self.jitter_ranges = ((max(0.0, 1 - brightness), 1 + brightness),
+                              (max(0.0, 1 - contrast), 1 + contrast),
+                              (max(0.0, 1 - saturation), 1 + saturation), (-hue, hue))
+        self.grayscale_prob = grayscale_prob
+        self.grayscale_before_jitter = grayscale_before_jitter
+        self.blur_prob = blur_prob
+        self.blur_sigma = tuple(blur_sigma)
+        self.value_range = value_range
+        self.seed = seed
+        self.calls = 0
+        self._generators: Dict[torch.device, torch.Generator] = {}
+
+    # --- randomness ----------------------------------------------------------
+    def get_extra_state(self) -> torch.Tensor:
+        """The stream's position ``[seed, calls]`` (seed -1: not drawn yet), saved with the model.
+
+        A tensor rather than a dict so that code handling checkpoints as
+        tensors (conversion, export, ``weights_only`` loading) needs no change.
+        """
+        return torch.tensor([-1 if self.seed is None else self.seed, self.calls], dtype=torch.int64)
+
+    def set_extra_state(self, state: torch.Tensor) -> None:
+        seed, calls = (int(v) for v in state.tolist())
+        self.seed = None if seed < 0 else seed
+        self.calls = calls
+
+    def next_generator(self, device: torch.device) -> torch.Generator:
+        """The generator for the next call: seeded from ``(seed, calls, rank)``, then ``calls += 1``."""
+        if self.seed is None:
+            self.seed = int(torch.randint(0, 2**62, (1,)).item())  # the global torch RNG
+        generator = self._generators.get(device)
+        if generator is None:
+            generator = self._generators[device] = torch.Generator(device=device)
+        generator.manual_seed(_mix_seed(self.seed, self.calls, dist.get_rank()))
+        self.calls += 1
+        return generator
+
+    def output_size(self, height: int, width: int) -> Tuple[int, int]:
+        return (self.size, self.size) if self.size else (height, width)
+
+    def effective_blur_prob(self, out_height: int, out_width: int) -> float:
+        if self.blur_prob is not None:
+            return self.blur_prob
+        return 0.5 if min(out_height, out_width) >= 64 else 0.0
+
+    def sample_params(self, num: int, height: int, width: int,
+                      device: torch.device = torch.device('cpu'),
+                      generator: Optional[torch.Generator] = None) -> MoCoAugmentParams:
+        """Draw the parameters of one call for ``num`` images of ``height x width``.
+
+        Tests use this to check the distributions; :meth:`forward` draws with
+        it and applies them with :meth:`augment`.
+        """
+        device = torch.device(device)
+        gen = generator if generator is not None else self.next_generator(device)
+
+        def uniform(shape, low, high):
+            return low + (high - low) * torch.rand(shape, generator=gen, device=device)
+
+        boxes = ops.sample_resized_crop_boxes(num, height, width, self.scale, self.ratio, gen, device)
+        flip = torch.rand(num, generator=gen, device=device) < self.flip_prob
+        jitter_applied = torch.rand(num, generator=gen, device=device) < self.jitter_prob
+        factors = torch.stack([uniform(num, low, high) for low, high in self.jitter_ranges], dim=1)
+        # argsort of i.i.d. uniforms is a uniformly random permutation (torch.randperm(4) per sample).
+        order = torch.rand(num, 4, generator=gen, device=device).argsort(dim=1)
+        grayscale = torch.rand(num, generator=gen, device=device) < self.grayscale_prob
+        out_h, out_w = self.output_size(height, width)
+        blur_applied = torch.rand(num, generator=gen, device=device) < \
+            self.effective_blur_prob(out_h, out_w)
+        blur_sigma = uniform(num, *self.blur_sigma)
+        return MoCoAugmentParams(boxes, flip, jitter_applied, factors, order, grayscale,
+                                 blur_applied, blur_sigma)
+
+    # --- the augmentation ----------------------------------------------------
+    def augment(self, images: torch.Tensor, params: MoCoAugmentParams) -> torch.Tensor:
+        """Augment ``images`` (float ``(N, 3, H, W)`` in ``[0, value_range]``) with ``params``."""
+        _, _, height, width = images.shape
+        out_h, out_w = self.output_size(height, width)
+        boxes = params.crop_boxes
+        rows = ops.resize_weights(boxes[:, 0], boxes[:, 2], height, out_h)
+        cols = ops.resize_weights(boxes[:, 1], boxes[:, 3], width, out_w, flip=params.flip)
+        images = ops.resample(images.float(), rows, cols)
+        if self.grayscale_before_jitter and self.grayscale_prob > 0:
+            images = ops.random_grayscale(images, params.grayscale)
+        if self.jitter_prob > 0:
+            images = ops.color_jitter(images, params.jitter_factors, params.jitter_order,
+                                      params.jitter_applied, bound=self.value_range)
+        if not self.grayscale_before_jitter and self.grayscale_prob > 0:
+            images = ops.random_grayscale(images, params.grayscale)
+        if self.effective_blur_prob(out_h, out_w) > 0:
+            sigma = torch.where(params.blur_applied, params.blur_sigma,
+                                torch.zeros_like(params.blur_sigma))
+            radius = max(1, math.ceil(3 * self.blur_sigma[1]))
+            images = ops.resample(images, ops.gaussian_blur_weights(sigma, out_h, radius),
+                                  ops.gaussian_blur_weights(sigma, out_w, radius))
+        return images
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Augment a float batch ``(N, 3, H, W)`` with fresh random parameters."""
+        num, _, height, width = images.shape
+        return self.augment(images, self.sample_params(num, height, width, images.device))
+
+    def extra_repr(self) -> str:
+        return (f'size={self.size}, scale={self.scale}, ratio={self.ratio}, flip_prob={self.flip_prob}, '
+                f'jitter_prob={self.jitter_prob}, jitter_ranges={self.jitter_ranges}, '
+                f'grayscale_prob={self.grayscale_prob}, blur_prob={self.blur_prob}, seed={self.seed}')
