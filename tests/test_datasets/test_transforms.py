@@ -41,3 +41,10 @@ def test_multiview_per_view_pipelines():
         [dict(type='ResizeCenterCrop', size=8, resize=8)], [dict(type='ResizeCenterCrop', size=4, resize=4)]]))
     a, b = view(Image.new('RGB', (10, 10)))
     assert a.shape == (3, 8, 8) and b.shape == (3, 4, 4)
+
+
+def test_v2_jitter_strength_and_grayscale_are_configurable():
+    aug = MoCoV2Augment(size=32, jitter_strength=0.5, gray_prob=0.0)
+    cj = aug.transforms[1].transforms[0]
+    assert (cj.brightness, cj.hue) == ((0.8, 1.2), (-0.05, 0.05))
+    assert aug.transforms[2].p == 0.0

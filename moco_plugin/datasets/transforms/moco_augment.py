@@ -56,16 +56,21 @@ class MoCoV2Augment(T.Compose):
             64 px and more and 0 below: on 32x32 CIFAR images a sigma-2 blur
             erases most content, and the MoCo CIFAR-10 demo omits it.
         jitter_prob: Probability of the colour jitter.
+        jitter_strength: Multiplies the four jitter strengths (1 = the paper's
+            0.4, 0.4, 0.4, 0.1), as lightly's ``cj_strength``.
+        gray_prob: Probability of converting to grayscale.
     """
 
     def __init__(self, size: int = 224, scale: Tuple[float, float] = (0.2, 1.0),
-                 blur_prob: Optional[float] = None, jitter_prob: float = 0.8) -> None:
+                 blur_prob: Optional[float] = None, jitter_prob: float = 0.8,
+                 jitter_strength: float = 1.0, gray_prob: float = 0.2) -> None:
         if blur_prob is None:
             blur_prob = 0.5 if size >= 64 else 0.0
+        s = jitter_strength
         steps = [
             T.RandomResizedCrop(size, scale=scale),
-            T.RandomApply([T.ColorJitter(0.4, 0.4, 0.4, 0.1)], p=jitter_prob),
-            T.RandomGrayscale(p=0.2),
+            T.RandomApply([T.ColorJitter(0.4 * s, 0.4 * s, 0.4 * s, 0.1 * s)], p=jitter_prob),
+            T.RandomGrayscale(p=gray_prob),
         ]
         if blur_prob > 0:
             steps.append(GaussianBlur(prob=blur_prob, sigmas=(0.1, 2.0)))
