@@ -1,16 +1,5 @@
-# ImageNet-style folders (data_root/train/<class>/<image>), 224 px MoCo v1 views.
-dataset_type = 'ImageFolderDataset'
-data_root = '{{$MOCO_DATA_ROOT:data/imagenet}}'
+# ImageNet-style folders with two 224 px MoCo v1 views per image; everything else as for v2.
+_base_ = ['./imagenet_mocov2.py']
 view_pipeline = [dict(type='MoCoV1Augment', size=224)]
 train_pipeline = [dict(type='MultiView', transforms=view_pipeline, num_views=2)]
-
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=8,
-    persistent_workers=False,
-    drop_last=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    worker_init_fn=dict(type='moco_plugin.worker_init_from_torch_seed'),
-    dataset=dict(type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline),
-)
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

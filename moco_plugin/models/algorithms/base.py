@@ -84,6 +84,15 @@ class BaseSelfSupervisor(BaseModel):
         """
         return []
 
+    def embed_views(self, views: Sequence[torch.Tensor]) -> List[torch.Tensor]:
+        """``neck(backbone(view))`` for each view, computed as one concatenated batch.
+
+        One pass shares BN statistics across all views (as SimCLR, BYOL and
+        SimSiam do) and runs one larger, faster batch.
+        """
+        embeddings = self.neck(self.backbone(torch.cat(list(views), dim=0)))
+        return list(embeddings.split([v.shape[0] for v in views]))
+
     @staticmethod
     def _check_views(inputs: List[torch.Tensor], needed: int, name: str) -> None:
         if len(inputs) < needed:

@@ -43,12 +43,9 @@ class BYOL(BaseSelfSupervisor):
     def loss(self, inputs: List[torch.Tensor], data_samples: Optional[dict] = None
              ) -> Dict[str, torch.Tensor]:
         self._check_views(inputs, 2, 'BYOL')
-        batch = inputs[0].shape[0]
-        both = torch.cat([inputs[0], inputs[1]], dim=0)
-        online = self.neck(self.backbone(both))
+        online_1, online_2 = self.embed_views(inputs[:2])
         with torch.no_grad():
-            target = self.target_neck(self.target_backbone(both))
-        online_1, online_2 = online[:batch], online[batch:]
-        target_1, target_2 = target[:batch], target[batch:]
+            both = torch.cat([inputs[0], inputs[1]], dim=0)
+            target_1, target_2 = self.target_neck(self.target_backbone(both)).chunk(2)
         loss = 0.5 * (self.head.loss(online_1, target_2) + self.head.loss(online_2, target_1))
         return dict(loss=loss)

@@ -26,15 +26,8 @@ class SimCLR(BaseSelfSupervisor):
         init_cfg: Weight-initialisation config.
     """
 
-    def __init__(self, backbone: dict, neck: dict, head: dict,
-                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None) -> None:
-        super().__init__(backbone, neck, head, data_preprocessor, init_cfg)
-
     def loss(self, inputs: List[torch.Tensor], data_samples: Optional[dict] = None
              ) -> Dict[str, torch.Tensor]:
         self._check_views(inputs, 2, 'SimCLR')
-        # One backbone pass over both views: BN statistics are shared across the
-        # 2N images as in the paper (and it is one larger, faster batch).
-        batch = inputs[0].shape[0]
-        embeddings = self.neck(self.backbone(torch.cat([inputs[0], inputs[1]], dim=0)))
-        return dict(loss=self.head.loss(embeddings[:batch], embeddings[batch:]))
+        z_1, z_2 = self.embed_views(inputs[:2])
+        return dict(loss=self.head.loss(z_1, z_2))

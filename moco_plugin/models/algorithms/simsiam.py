@@ -27,16 +27,10 @@ class SimSiam(BaseSelfSupervisor):
         init_cfg: Weight-initialisation config.
     """
 
-    def __init__(self, backbone: dict, neck: dict, head: dict,
-                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None) -> None:
-        super().__init__(backbone, neck, head, data_preprocessor, init_cfg)
-
     def loss(self, inputs: List[torch.Tensor], data_samples: Optional[dict] = None
              ) -> Dict[str, torch.Tensor]:
         self._check_views(inputs, 2, 'SimSiam')
-        batch = inputs[0].shape[0]
-        z = self.neck(self.backbone(torch.cat([inputs[0], inputs[1]], dim=0)))
-        z_1, z_2 = z[:batch], z[batch:]
+        z_1, z_2 = self.embed_views(inputs[:2])
         # LatentPredictHead.loss detaches its target argument: the stop-gradient.
         loss = 0.5 * (self.head.loss(z_1, z_2) + self.head.loss(z_2, z_1))
         return dict(loss=loss)
