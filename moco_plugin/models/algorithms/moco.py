@@ -66,15 +66,16 @@ class MoCo(BaseSelfSupervisor):
         return [(self.backbone, self.key_backbone), (self.neck, self.key_neck)]
 
     def encode_query(self, images: torch.Tensor) -> torch.Tensor:
-        return F.normalize(self.neck(self.backbone(images)), dim=1)
+        # normalised in float32: see InfoNCEHead on bf16 rounding
+        return F.normalize(self.neck(self.backbone(images)).float(), dim=1)
 
     @torch.no_grad()
     def encode_key(self, images: torch.Tensor) -> torch.Tensor:
         if self.shuffle_bn and (self.bn_splits > 1 or dist.get_world_size() > 1):
             images, unshuffle = shuffle_batch(images)
-            keys = F.normalize(self.key_neck(self.key_backbone(images)), dim=1)
+            keys = F.normalize(self.key_neck(self.key_backbone(images)).float(), dim=1)
             return unshuffle_batch(keys, unshuffle)
-        return F.normalize(self.key_neck(self.key_backbone(images)), dim=1)
+        return F.normalize(self.key_neck(self.key_backbone(images)).float(), dim=1)
 
     def loss(self, inputs: List[torch.Tensor], data_samples: Optional[dict] = None
              ) -> Dict[str, torch.Tensor]:

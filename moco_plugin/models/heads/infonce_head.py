@@ -14,7 +14,10 @@ class InfoNCEHead(nn.Module):
 
     ``logits = [q.k+, q.queue] / T`` and the loss is the cross-entropy with
     the positive at index 0 (`MoCo <https://arxiv.org/abs/1911.05722>`_, Eq. 1).
-    Inputs are expected to be L2-normalised.
+    Inputs are expected to be L2-normalised. The similarities are computed in
+    float32 even under autocast: in bf16 a cosine carries ~3 significant
+    digits, and dividing by ``T`` turns that rounding into logit noise of the
+    size of the differences the loss has to learn from.
 
     Args:
         temperature: ``T``; 0.07 in MoCo v1, 0.2 in MoCo v2.
@@ -29,13 +32,15 @@ class InfoNCEHead(nn.Module):
     def logits(self, query: torch.Tensor, key: torch.Tensor,
                negatives: torch.Tensor) -> torch.Tensor:
         """Return the ``(N, 1 + K)`` logits; column 0 is the positive."""
-        positive = (query * key).sum(dim=1, keepdim=True)
-        negative = query @ negatives.to(query.dtype).t()
-        return torch.cat([positive, negative], dim=1) / self.temperature
+        with torch.autocast(query.device.type, enabled=False):
+            query, key, negatives = query.float(), key.float(), negatives.float()
+            positive = (query * key).sum(dim=1, keepdim=True)
+            negative = query @ negatives.t()
+            return torch.cat([positive, negative], dim=1) / self.temperature
 
     def loss(self, query: torch.Tensor, key: torch.Tensor,
              negatives: torch.Tensor) -> torch.Tensor:
         """Cross-entropy of :meth:`logits` with target 0 for every row."""
         logits = self.logits(query, key, negatives)
         target = torch.zeros(logits.shape[0], dtype=torch.long, device=logits.device)
-        return F.cross_entropy(logits.float(), target)
+        return F.cross_entropy(logits, target)

@@ -29,3 +29,17 @@ def test_chance_level_is_log_k_plus_one():
 def test_temperature_must_be_positive():
     with pytest.raises(ValueError, match='temperature'):
         InfoNCEHead(0.0)
+
+
+def test_logits_are_float32_under_bf16_autocast():
+    torch.manual_seed(0)
+    q = torch.nn.functional.normalize(torch.randn(4, 16), dim=1)
+    k = torch.nn.functional.normalize(torch.randn(4, 16), dim=1)
+    queue = torch.nn.functional.normalize(torch.randn(32, 16), dim=1)
+    head = InfoNCEHead(0.2)
+    reference = head.logits(q, k, queue)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        autocast_logits = head.logits(q.bfloat16(), k.bfloat16(), queue)
+    assert autocast_logits.dtype == torch.float32
+    # only the bf16 rounding of the inputs remains, not a bf16 matmul
+    torch.testing.assert_close(autocast_logits, reference, atol=0.05, rtol=0)
