@@ -231,8 +231,9 @@ def color_jitter(images: torch.Tensor, factors: torch.Tensor, order: torch.Tenso
     """
     if hue_on_subset is None:
         hue_on_subset = images.device.type == 'cpu'
+    images = images.clone()  # updated in place below: no new batch-sized allocation per op
     for position in range(order.shape[1]):
-        op = torch.full_like(order[:, position], position)
+        op = order[:, position]
         factor = factors.gather(1, op.unsqueeze(1)).squeeze(1)
         is_hue = op == HUE
         blend = torch.where(applied & ~is_hue, factor, torch.ones_like(factor))
@@ -243,7 +244,7 @@ def color_jitter(images: torch.Tensor, factors: torch.Tensor, order: torch.Tenso
         offset = _per_sample(keep * (op == CONTRAST)) * luma.mean(dim=(2, 3), keepdim=True)
         base = torch.addcmul(offset, luma, luma_weight)
         # f * x + base; with f == 1 the base is 0 and x comes back exactly.
-        images = torch.addcmul(base, images, _per_sample(blend)).clamp_(0.0, bound)
+        torch.addcmul(base, images, _per_sample(blend), out=images).clamp_(0.0, bound)
         hue_here = applied & is_hue
         if hue_on_subset:
             index = hue_here.nonzero().squeeze(1)
@@ -254,7 +255,7 @@ def color_jitter(images: torch.Tensor, factors: torch.Tensor, order: torch.Tenso
             shift = torch.where(hue_here, factor, torch.zeros_like(factor))
             shifted = shift_hue(images, shift)
             mask = _per_sample(hue_here).to(images.dtype)
-            images = torch.addcmul(images * (1.0 - mask), shifted, mask)
+            images.mul_(1.0 - mask).addcmul_(shifted, mask)
     return images
 
 
