@@ -226,6 +226,8 @@ class ThroughputProbe(Hook):
         self.model_only_rates: List[float] = []
         self.faults = dict(e2e=[], model_only=[])
         self.rss: Dict = dict(window_start=[])
+        self.breakdown: Dict[str, List[float]] = dict(data_wait=[], preprocess=[], iteration=[])
+        self._iter_start = 0.0
         self._done = 0
         self._window_start = (0.0, 0)
 
@@ -254,13 +256,26 @@ class ThroughputProbe(Hook):
         self.step = make_model_only_step(runner, batches)
         self._model_only_window(warmup=self.warmup)
         gc.collect()
+        # Time spent in the data preprocessor (conversion, augmentation, normalisation) per iteration.
+        preprocess = model.data_preprocessor.forward
+        spent = self.breakdown['preprocess']
+
+        def timed_preprocess(*args, **kwargs):
+            start = time.perf_counter()
+            out = preprocess(*args, **kwargs)
+            spent.append(time.perf_counter() - start)
+            return out
+        model.data_preprocessor.forward = timed_preprocess
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        self._iter_start = time.perf_counter()
         if self._done == 0:
             self.rss['start'] = (rss_mb(), rss_mb(with_children=True))
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         self._done += 1
+        self.breakdown['iteration'].append(time.perf_counter() - self._iter_start)
+        self.breakdown['data_wait'].append(runner.message_hub.get_scalar('train/data_time').current())
         if self._done <= self.warmup:
             return
         position = (self._done - self.warmup - 1) % (self.iters + 1)  # 0: the untimed iteration
@@ -326,7 +341,9 @@ def run_project(args) -> Dict:
                       e2e=summarise(probe.e2e_rates, statistics.mean(probe.faults['e2e'])),
                       model_only=summarise(probe.model_only_rates,
                                            statistics.mean(probe.faults['model_only'])),
-                      paired_ratios=probe.paired_ratios(), rss=probe.rss)
+                      paired_ratios=probe.paired_ratios(), rss=probe.rss,
+                      breakdown_ms={k: round(1e3 * statistics.median(v[args.warmup:]), 1)
+                                    for k, v in probe.breakdown.items()})
         del runner
         gc.collect()
     return result
@@ -479,6 +496,11 @@ def main(argv=None) -> Dict:
           + ' '.join(f'{r:.2f}' for r in result['paired_ratios'])
           + f'; ratio of medians {e2e / model_only:.3f})   e2e/lightly {over_lightly}   '
           f'total {time.perf_counter() - started:.0f} s')
+    parts = result['breakdown_ms']
+    print(f'(b) per iteration, median ms: waiting for the loader {parts["data_wait"]}, data '
+          f'preprocessor (uint8->float, augmentation, normalisation) {parts["preprocess"]}, '
+          f'from iteration start to the last hook {parts["iteration"]} (model-only step: '
+          f'{1e3 * args.batch_size / model_only:.0f})')
     points = [rss['start'], *rss['window_start'], rss['end']]
     print('memory during (b), MiB, at its start / each window start / its end: main-process RSS '
           + ' '.join(f'{main:.0f}' for main, _ in points) + '; with loader workers (PSS) '
@@ -489,6 +511,7 @@ def main(argv=None) -> Dict:
         lightly_img_s=round(lightly, 1) if lightly else None,
         e2e_over_model_only=round(paired, 3), e2e_over_lightly=over_lightly,
         e2e_over_model_only_of_medians=round(e2e / model_only, 3),
+        e2e_breakdown_ms=result['breakdown_ms'],
         window_img_s=dict(model_only=result['model_only']['windows'], e2e=result['e2e']['windows'],
                           lightly=result['lightly']['windows'] if lightly else None),
         page_faults_per_iter=dict(model_only=result['model_only']['faults_per_iter'],

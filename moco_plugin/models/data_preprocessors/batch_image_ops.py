@@ -204,7 +204,7 @@ def _per_sample(value: torch.Tensor) -> torch.Tensor:
 
 def color_jitter(images: torch.Tensor, factors: torch.Tensor, order: torch.Tensor,
                  applied: torch.Tensor, bound: float = 255.0,
-                 hue_on_subset: Optional[bool] = None) -> torch.Tensor:
+                 hue_on_subset: Optional[bool] = None, inplace: bool = False) -> torch.Tensor:
     """torchvision's ``ColorJitter`` with per-sample factors and per-sample op order.
 
     Brightness, contrast and saturation are all ``clamp(f * x + (1 - f) * base)``
@@ -225,13 +225,16 @@ def color_jitter(images: torch.Tensor, factors: torch.Tensor, order: torch.Tenso
         hue_on_subset: Convert only the samples that need the hue op at each
             position (less work, but the subset size is data-dependent, which
             synchronises GPUs with the host). ``None`` picks it on CPU only.
+        inplace: Overwrite ``images`` (contiguous) instead of a copy; saves a
+            batch-sized allocation, which on CPU means fresh pages to fault in.
 
     Returns:
-        The jittered batch (a new tensor).
+        The jittered batch.
     """
     if hue_on_subset is None:
         hue_on_subset = images.device.type == 'cpu'
-    images = images.clone()  # updated in place below: no new batch-sized allocation per op
+    if not inplace:
+        images = images.clone()  # updated in place below: no new batch-sized tensor per op
     for position in range(order.shape[1]):
         op = order[:, position]
         factor = factors.gather(1, op.unsqueeze(1)).squeeze(1)
@@ -259,11 +262,15 @@ def color_jitter(images: torch.Tensor, factors: torch.Tensor, order: torch.Tenso
     return images
 
 
-def random_grayscale(images: torch.Tensor, to_gray: torch.Tensor) -> torch.Tensor:
+def random_grayscale(images: torch.Tensor, to_gray: torch.Tensor, inplace: bool = False) -> torch.Tensor:
     """Replace the samples flagged in ``to_gray`` by their luma on all 3 channels.
 
     Arithmetic blend with a 0/1 per-sample weight, which is exact for both
     cases and avoids ``torch.where`` (slow on CPU for float batches).
+    ``inplace`` overwrites ``images`` instead of allocating the result.
     """
     gray = _per_sample(to_gray).to(images.dtype)
-    return torch.addcmul(rgb_to_luma(images) * gray, images, 1.0 - gray)
+    luma = rgb_to_luma(images).mul_(gray)
+    if inplace:
+        return images.mul_(1.0 - gray).add_(luma)
+    return torch.addcmul(luma, images, 1.0 - gray)

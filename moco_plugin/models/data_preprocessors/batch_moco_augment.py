@@ -177,6 +177,11 @@ class BatchMoCoAugment(nn.Module):
         self._compiled = None
         self._generators: Dict[torch.device, torch.Generator] = {}
 
+    def __getstate__(self) -> dict:
+        # Generators and the compiled function are caches, rebuilt on demand; dropping them keeps
+        # copy.deepcopy / pickling of whole models (EMA copies, checkpointed modules) working.
+        return dict(self.__dict__, _generators={}, _compiled=None)
+
     # --- randomness ----------------------------------------------------------
     def get_extra_state(self) -> torch.Tensor:
         """The stream's position ``[seed, calls]`` (seed -1: not drawn yet), saved with the model.
@@ -268,14 +273,16 @@ class BatchMoCoAugment(nn.Module):
         out_h, out_w = self.output_size(height, width)
         rows = ops.resize_weights(crop_boxes[:, 0], crop_boxes[:, 2], height, out_h)
         cols = ops.resize_weights(crop_boxes[:, 1], crop_boxes[:, 3], width, out_w, flip=flip)
+        # From here on the batch is a fresh tensor of our own: update it in place.
         images = ops.resample(images.float(), rows, cols)
         if self.grayscale_before_jitter and self.grayscale_prob > 0:
-            images = ops.random_grayscale(images, grayscale)
+            images = ops.random_grayscale(images, grayscale, inplace=True)
         if self.jitter_prob > 0:
             images = ops.color_jitter(images, jitter_factors, jitter_order, jitter_applied,
-                                      bound=self.value_range, hue_on_subset=hue_on_subset)
+                                      bound=self.value_range, hue_on_subset=hue_on_subset,
+                                      inplace=True)
         if not self.grayscale_before_jitter and self.grayscale_prob > 0:
-            images = ops.random_grayscale(images, grayscale)
+            images = ops.random_grayscale(images, grayscale, inplace=True)
         if self.effective_blur_prob(out_h, out_w) > 0:
             sigma = torch.where(blur_applied, blur_sigma, torch.zeros_like(blur_sigma))
             radius = max(1, math.ceil(3 * self.blur_sigma[1]))

@@ -1,4 +1,5 @@
 """Reproducibility, checkpointed stream position, identity settings and preprocessor integration."""
+import copy
 import io
 
 import pytest
@@ -133,3 +134,11 @@ def test_chunked_cpu_augmentation_equals_one_chunk():
     one = BatchMoCoAugment(seed=4, cpu_threads=1)(images)
     three = BatchMoCoAugment(seed=4, cpu_threads=3)(images)
     assert torch.equal(one, three)
+
+
+def test_deepcopy_keeps_the_stream_and_drops_caches():
+    images = uint8_batch().float()
+    aug = BatchMoCoAugment(seed=2)
+    aug(images)
+    twin = copy.deepcopy(aug)
+    assert twin.calls == 1 and torch.equal(twin(images), aug(images))

@@ -9,10 +9,11 @@ from moco_plugin.utils import safe_torch_load
 from tests.conftest import REPO_ROOT, run_tool
 
 CONFIG = 'configs/mocov2/mocov2_resnet18_1xb256-coslr-200e_cifar10-fastaug.py'
+# compile=False: compiling the augmentation would add 15-45 s to a test that checks the plumbing.
 TINY = ['train_dataloader.batch_size=16', 'train_dataloader.dataset.subset_size=32',
         'train_dataloader.num_workers=0', 'model.queue_len=64', 'model.bn_splits=4',
         'model.backbone.cifar_stem=False', 'default_hooks.checkpoint.interval=1',
-        'train_cfg.max_epochs=1']
+        'train_cfg.max_epochs=1', 'model.data_preprocessor.batch_augment.compile=False']
 
 
 def test_unaugmented_views_hand_over_the_stored_pixels():
