@@ -6,13 +6,12 @@ MMEngine ``meta``, and the accuracies from the benchmark's JSON result.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple, Union
 
-from moco_plugin.zoo.metafile import REPO_ROOT, ZooEntry
+from moco_plugin.zoo.metafile import REPO_ROOT, ZooEntry, read_json
 
 _RESNET_DEPTHS = {('basic', (2, 2, 2, 2)): 18, ('basic', (3, 4, 6, 3)): 34,
                   ('bottleneck', (3, 4, 6, 3)): 50, ('bottleneck', (3, 4, 23, 3)): 101,
@@ -94,12 +93,7 @@ def metrics_from_benchmark(path: Union[str, Path], knn_k: Optional[int] = None
     fields are accepted too.
     """
     path = Path(path)
-    try:
-        result = json.loads(path.read_text(encoding='utf-8'))
-    except FileNotFoundError:
-        raise FileNotFoundError(f'benchmark result not found: {path}') from None
-    except json.JSONDecodeError as err:
-        raise ValueError(f'{path} is not valid JSON ({err})') from None
+    result = read_json(path, 'benchmark result')
     if not isinstance(result, dict):
         raise ValueError(f'{path}: expected a JSON object with knn / linear results')
     knn_top1, chosen_k = _knn(result, knn_k, str(path))

@@ -241,13 +241,17 @@ def _validate_zoo(zoo: ModelZoo, where: str) -> None:
 def read_metafile(path: Union[str, Path]) -> ModelZoo:
     """Read and validate one metafile."""
     path = Path(path)
+    return parse_metafile(read_json(path, 'model-zoo metafile'), str(path))
+
+
+def read_json(path: Path, what: str) -> Any:
+    """Parse the JSON file ``path``; a missing or malformed file is a one-line error naming ``what``."""
     try:
-        data = json.loads(path.read_text(encoding='utf-8'))
+        return json.loads(path.read_text(encoding='utf-8'))
     except FileNotFoundError:
-        raise FileNotFoundError(f'model-zoo metafile not found: {path}') from None
+        raise FileNotFoundError(f'{what} not found: {path}') from None
     except json.JSONDecodeError as err:
         raise ValueError(f'{path}: not valid JSON ({err})') from None
-    return parse_metafile(data, str(path))
 
 
 def metafile_paths() -> List[Path]:
