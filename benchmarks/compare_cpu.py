@@ -24,6 +24,7 @@ Everything is re-run unless ``--skip-existing`` finds the checkpoint / result al
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import os
 import os.path as osp
@@ -42,7 +43,10 @@ CONFIGS: Dict[str, Optional[str]] = {
     'supervised': 'configs/supervised/supervised_resnet18_1xb256-coslr-200e_cifar10.py',
     'random': 'configs/random_init/random_init_resnet18_cifar10.py',
 }
-DEFAULT_ALGORITHMS = ['mocov2', 'simclr', 'byol', 'simsiam', 'supervised', 'random']
+DEFAULT_ALGORITHMS = ['mocov2', 'mocov1', 'simclr', 'byol', 'simsiam', 'random']
+# training cost per image relative to MoCo (two views through the online network: ~1.5x;
+# BYOL's symmetric loss also runs the target on both views): only orders the jobs
+RELATIVE_COST = {'byol': 2.0, 'simclr': 1.5, 'simsiam': 1.5, 'supervised': 0.6, 'random': 0.0}
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -54,10 +58,23 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     budget.add_argument('--subset', type=int, default=10000,
                         help='class-balanced training images (0: the whole training split)')
     budget.add_argument('--batch-size', type=int, default=128)
-    budget.add_argument('--lr', type=float, help="SGD lr for all (default: the configs' 0.03)")
-    budget.add_argument('--stem', choices=['cifar', 'imagenet'], default='cifar',
-                        help='ResNet stem: cifar (3x3, the configs) or imagenet (7x7/2 + pool, ~16x cheaper)')
+    budget.add_argument('--optimizer', choices=['sgd', 'adamw'], default='sgd',
+                        help="sgd: the configs' SGD (momentum 0.9); adamw: AdamW for every algorithm")
+    budget.add_argument('--lr', type=float,
+                        help="lr for all (default: the configs' 0.03 for sgd, 5e-4 for adamw)")
+    budget.add_argument('--weight-decay', type=float,
+                        help="weight decay for all (default: the configs' 5e-4 for sgd, 1e-4 for adamw)")
+    budget.add_argument('--stem', choices=['cifar', 'imagenet', 'imagenet-nopool'], default='cifar',
+                        help='ResNet stem: cifar (3x3, the configs), imagenet (7x7/2 + pool, ~7x '
+                             'cheaper on a CPU) or imagenet-nopool (7x7/2, ~2.3x the imagenet cost)')
     budget.add_argument('--queue-len', type=int, help='MoCo queue length (default: the config, 4096)')
+    budget.add_argument('--bn-splits', type=int, help="MoCo split-BN sub-batches (default: the config's 8)")
+    budget.add_argument('--fast-aug', action='store_true',
+                        help='two-view algorithms: batched augmentation on the training device from '
+                             'images decoded once (BatchMoCoAugment, as the -fastaug config)')
+    budget.add_argument('--jitter-strength', type=float, default=1.0,
+                        help='scales the aug+ colour jitter (1: brightness/contrast/saturation 0.4, hue 0.1)')
+    budget.add_argument('--gray-prob', type=float, default=0.2, help='random grayscale probability')
     budget.add_argument('--num-workers', type=int, default=2)
     budget.add_argument('--amp', action='store_true', help='bf16 autocast on CPU')
     budget.add_argument('--knn-monitor-interval', type=int,
@@ -77,6 +94,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     paths.add_argument('--results', default='results/compare_cpu', help='folder of the result JSONs')
     paths.add_argument('--out', default='benchmarks/comparison.md')
     paths.add_argument('--plot', help='PNG (default: --out with .png)')
+    parser.add_argument('--jobs', type=int, default=1,
+                        help='algorithms run at the same time, each with cores/jobs threads')
     parser.add_argument('--skip-existing', action='store_true',
                         help='reuse checkpoints and results that are already there')
     args = parser.parse_args(argv)
@@ -89,11 +108,30 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
+def apply_augmentation(cfg, args: argparse.Namespace) -> None:
+    """The shared two-view augmentation: aug+ with the budget's jitter strength and grayscale."""
+    strength = args.jitter_strength
+    jitter = dict(brightness=0.4 * strength, contrast=0.4 * strength, saturation=0.4 * strength,
+                  hue=0.1 * strength)
+    if args.fast_aug:
+        cfg.model.data_preprocessor.batch_augment = dict(
+            type='BatchMoCoAugment', size=32, scale=(0.2, 1.0), jitter_prob=0.8,
+            grayscale_prob=args.gray_prob, blur_prob=0.0, flip_prob=0.5, compile=True, **jitter)
+        cfg.train_dataloader.dataset.in_memory = True
+        cfg.train_dataloader.dataset.pipeline = [dict(type='UnaugmentedViews', num_views=2)]
+        return
+    for view in cfg.train_dataloader.dataset.pipeline[0].transforms:
+        if view.type == 'MoCoV2Augment':
+            view.jitter_strength = strength
+            view.gray_prob = args.gray_prob
+
+
 def budget_config(algorithm: str, args: argparse.Namespace):
     """The algorithm's config with the shared budget applied (an mmengine Config)."""
     from mmengine.config import Config
     cfg = Config.fromfile(osp.join(REPO_ROOT, CONFIGS[algorithm]))
     cfg.model.backbone.cifar_stem = args.stem == 'cifar'
+    cfg.model.backbone.stem_pool = args.stem == 'imagenet'
     cfg.train_dataloader.batch_size = args.batch_size
     cfg.train_dataloader.num_workers = args.num_workers
     cfg.train_dataloader.dataset.data_root = args.data_root
@@ -104,11 +142,19 @@ def budget_config(algorithm: str, args: argparse.Namespace):
             scheduler.T_max = scheduler.end = args.epochs
         elif scheduler.type == 'MultiStepLR':
             scheduler.milestones = [round(m * args.epochs / 200) for m in scheduler.milestones]
+    if args.optimizer == 'adamw':
+        cfg.optim_wrapper.optimizer = dict(type='AdamW', lr=5e-4, weight_decay=1e-4)
     if args.lr is not None:
         cfg.optim_wrapper.optimizer.lr = args.lr
+    if args.weight_decay is not None:
+        cfg.optim_wrapper.optimizer.weight_decay = args.weight_decay
+    if algorithm not in ('random', 'supervised'):
+        apply_augmentation(cfg, args)
     if cfg.model.type == 'MoCo':
         if args.queue_len:
             cfg.model.queue_len = args.queue_len
+        if args.bn_splits:
+            cfg.model.bn_splits = args.bn_splits
         if cfg.model.get('bn_splits', 1) > 1 and args.batch_size % cfg.model.bn_splits:
             raise SystemExit(f'--batch-size {args.batch_size} must be a multiple of MoCo\'s '
                              f'bn_splits={cfg.model.bn_splits}')
@@ -123,56 +169,81 @@ def budget_config(algorithm: str, args: argparse.Namespace):
     return cfg
 
 
-def run(command: List[str], log_path: str) -> float:
+def run(command: List[str], log_path: str, env: Optional[Dict[str, str]] = None,
+        tag: str = '') -> float:
     """Run a command from the repo root, tee its output to ``log_path``; return its wall time."""
     print('+', ' '.join(command), flush=True)
     os.makedirs(osp.dirname(osp.abspath(log_path)), exist_ok=True)
     start = time.perf_counter()
     with open(log_path, 'w') as log:
         process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True)
+                                   stderr=subprocess.STDOUT, text=True, env=env)
         for line in process.stdout:
             log.write(line)
             if '[benchmark]' in line or 'k-NN monitor' in line or 'Epoch(train)' in line:
-                print('   ', line.rstrip(), flush=True)
+                print(f'   {tag}', line.rstrip(), flush=True)
         code = process.wait()
     if code:
         raise SystemExit(f'command failed (exit {code}); see {log_path}')
     return time.perf_counter() - start
 
 
+def pretrain_and_evaluate(algorithm: str, args: argparse.Namespace,
+                          env: Optional[Dict[str, str]]) -> Dict[str, float]:
+    """Pretrain one algorithm under the budget and benchmark it; return its wall times."""
+    python, timings = sys.executable, {}
+    work_dir = osp.abspath(osp.join(REPO_ROOT, args.work_root, algorithm))
+    os.makedirs(work_dir, exist_ok=True)
+    cfg = budget_config(algorithm, args)
+    config_path = osp.join(work_dir, 'config.py')
+    cfg.dump(config_path)
+    checkpoint = 'random' if algorithm == 'random' else osp.join(work_dir, f'epoch_{args.epochs}.pth')
+    if algorithm != 'random' and not (args.skip_existing and osp.isfile(checkpoint)):
+        command = [python, 'tools/train.py', config_path, '--work-dir', work_dir,
+                   '--data-root', args.data_root] + (['--amp'] if args.amp else [])
+        timings[f'{algorithm}_pretrain_s'] = run(command, osp.join(work_dir, 'train.log'), env,
+                                                 f'[{algorithm}]')
+    result = result_path(algorithm, args)
+    if not (args.skip_existing and osp.isfile(result)):
+        command = [python, 'tools/benchmark_linear.py', config_path, checkpoint, '--knn',
+                   '--linear', '--name', algorithm, '--out', result, '--data-root',
+                   args.data_root, '--k', *map(str, args.k), '--linear-epochs',
+                   str(args.linear_epochs), '--linear-lr', str(args.linear_lr),
+                   '--num-workers', str(args.num_workers), '--quiet']
+        for flag, value in (('--subset-train', args.eval_subset_train),
+                            ('--subset-test', args.eval_subset_test)):
+            if value:
+                command += [flag, str(value)]
+        timings[f'{algorithm}_eval_s'] = run(command, osp.join(work_dir, 'benchmark.log'), env,
+                                             f'[{algorithm}]')
+    return timings
+
+
+def result_path(algorithm: str, args: argparse.Namespace) -> str:
+    return osp.abspath(osp.join(REPO_ROOT, args.results, f'{algorithm}.json'))
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     sys.path.insert(0, REPO_ROOT)
     python = sys.executable
-    results, timings = [], {}
-    for algorithm in args.algorithms:
-        work_dir = osp.abspath(osp.join(REPO_ROOT, args.work_root, algorithm))
-        os.makedirs(work_dir, exist_ok=True)
-        cfg = budget_config(algorithm, args)
-        config_path = osp.join(work_dir, 'config.py')
-        cfg.dump(config_path)
-        checkpoint = 'random' if algorithm == 'random' else osp.join(work_dir, f'epoch_{args.epochs}.pth')
-        if algorithm != 'random' and not (args.skip_existing and osp.isfile(checkpoint)):
-            command = [python, 'tools/train.py', config_path, '--work-dir', work_dir,
-                       '--data-root', args.data_root] + (['--amp'] if args.amp else [])
-            timings[f'{algorithm}_pretrain_s'] = run(command, osp.join(work_dir, 'train.log'))
-        result = osp.abspath(osp.join(REPO_ROOT, args.results, f'{algorithm}.json'))
-        if not (args.skip_existing and osp.isfile(result)):
-            command = [python, 'tools/benchmark_linear.py', config_path, checkpoint, '--knn',
-                       '--linear', '--name', algorithm, '--out', result, '--data-root',
-                       args.data_root, '--k', *map(str, args.k), '--linear-epochs',
-                       str(args.linear_epochs), '--linear-lr', str(args.linear_lr),
-                       '--num-workers', str(args.num_workers), '--quiet']
-            for flag, value in (('--subset-train', args.eval_subset_train),
-                                ('--subset-test', args.eval_subset_test)):
-                if value:
-                    command += [flag, str(value)]
-            timings[f'{algorithm}_eval_s'] = run(command, osp.join(work_dir, 'benchmark.log'))
-        results.append(result)
+    started = time.perf_counter()
+    env = None
+    if args.jobs > 1:  # one intra-op thread per job: OpenMP threads of two jobs fighting over
+        # the same cores cost far more than they give (see benchmarks/README.md)
+        threads = str(max(1, (os.cpu_count() or args.jobs) // args.jobs))
+        env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+    timings: Dict[str, float] = {}
+    # the most expensive algorithms first, so the last job to finish is a short one
+    order = sorted(args.algorithms, key=lambda a: -RELATIVE_COST.get(a, 1.0))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for done in [pool.submit(pretrain_and_evaluate, a, args, env) for a in order]:
+            timings.update(done.result())
+    timings['total_s'] = time.perf_counter() - started
+    results = [result_path(algorithm, args) for algorithm in args.algorithms]
     out = osp.join(REPO_ROOT, args.out)
     plot = osp.join(REPO_ROOT, args.plot) if args.plot else osp.splitext(out)[0] + '.png'
-    title = (f'CIFAR-10, ResNet-18 ({args.stem} stem), {args.epochs} epoch'
+    title = (f'CIFAR-10, ResNet-18 ({args.stem} stem), {args.optimizer}, {args.epochs} epoch'
              f"{'s' if args.epochs > 1 else ''} on "
              f"{args.subset or 'all'} images, batch {args.batch_size}")
     run([python, 'tools/benchmark_linear.py', '--compare', *results, '--out', out, '--plot', plot,

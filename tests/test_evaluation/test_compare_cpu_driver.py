@@ -23,7 +23,12 @@ def test_every_algorithm_gets_the_same_budget(driver, tmp_path):
         assert (loader.batch_size, loader.dataset.subset_size, loader.dataset.data_root) == \
             (64, 256, str(tmp_path))
         assert cfg.train_cfg.max_epochs == 3 and cfg.optim_wrapper.optimizer.lr == 0.06
-        assert cfg.param_scheduler[0].T_max == 3 and not cfg.model.backbone.cifar_stem
+        scheduler = cfg.param_scheduler[0]
+        if scheduler.type == 'MultiStepLR':  # MoCo v1's steps at 120 and 160 of 200 epochs
+            assert scheduler.milestones == [2, 2]
+        else:
+            assert scheduler.T_max == 3
+        assert not cfg.model.backbone.cifar_stem
         monitors = [h for h in cfg.custom_hooks if h['type'] == 'KNNMonitorHook']
         assert len(monitors) == (0 if algorithm == 'random' else 1)
     byol_hooks = [h['type'] for h in driver.budget_config('byol', args).custom_hooks]
@@ -34,3 +39,28 @@ def test_refuses_a_batch_that_splits_badly_for_moco(driver, tmp_path):
     args = driver.parse_args(['--data-root', str(tmp_path), '--batch-size', '60', '--subset', '120'])
     with pytest.raises(SystemExit, match='multiple of'):
         driver.budget_config('mocov2', args)
+
+
+def test_shared_optimizer_augmentation_and_stem(driver, tmp_path):
+    args = driver.parse_args(['--data-root', str(tmp_path), '--batch-size', '64', '--subset', '256',
+                              '--optimizer', 'adamw', '--fast-aug', '--jitter-strength', '0.5',
+                              '--gray-prob', '0', '--bn-splits', '4', '--stem', 'imagenet-nopool'])
+    for algorithm in ('mocov2', 'mocov1', 'simclr', 'byol', 'simsiam'):
+        cfg = driver.budget_config(algorithm, args)
+        assert cfg.optim_wrapper.optimizer.to_dict() == dict(type='AdamW', lr=5e-4, weight_decay=1e-4)
+        augment = cfg.model.data_preprocessor.batch_augment
+        assert (augment.brightness, augment.contrast, augment.saturation, augment.hue) == (0.2, 0.2, 0.2, 0.05)
+        assert augment.grayscale_prob == 0 and augment.jitter_prob == 0.8
+        assert cfg.train_dataloader.dataset.pipeline == [dict(type='UnaugmentedViews', num_views=2)]
+        assert not cfg.model.backbone.cifar_stem and not cfg.model.backbone.stem_pool
+    assert driver.budget_config('mocov2', args).model.bn_splits == 4
+    supervised = driver.budget_config('supervised', args)
+    assert 'batch_augment' not in supervised.model.data_preprocessor  # one labelled view, its own pipeline
+
+
+def test_per_image_augmentation_gets_the_same_strength(driver, tmp_path):
+    args = driver.parse_args(['--data-root', str(tmp_path), '--jitter-strength', '0.5', '--gray-prob', '0.1'])
+    view = driver.budget_config('simclr', args).train_dataloader.dataset.pipeline[0].transforms[0]
+    assert (view.type, view.jitter_strength, view.gray_prob) == ('MoCoV2Augment', 0.5, 0.1)
+    args = driver.parse_args(['--data-root', str(tmp_path), '--optimizer', 'adamw', '--lr', '1e-3'])
+    assert driver.budget_config('byol', args).optim_wrapper.optimizer.lr == 1e-3

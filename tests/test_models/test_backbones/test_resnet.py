@@ -21,6 +21,20 @@ def test_cifar_stem_keeps_resolution():
     assert feature_map.shape[-2:] == (32, 32)
 
 
+def _stem_output_size(model: ResNet, size: int = 32):
+    return tuple(model.maxpool(model.relu(model.bn1(model.conv1(torch.randn(1, 3, size, size))))).shape[-2:])
+
+
+def test_stem_pool_off_keeps_twice_the_resolution_with_imagenet_conv1():
+    pooled, unpooled = ResNet(depth=18), ResNet(depth=18, stem_pool=False)
+    assert unpooled.conv1.kernel_size == (7, 7) and unpooled.conv1.stride == (2, 2)
+    assert _stem_output_size(pooled) == (8, 8) and _stem_output_size(unpooled) == (16, 16)
+    assert unpooled.eval()(torch.randn(2, 3, 32, 32)).shape == (2, 512)
+    # same parameters as torchvision's, so it still exports strictly
+    assert unpooled.state_dict().keys() == pooled.state_dict().keys()
+    assert not ResNet(depth=18, cifar_stem=True, stem_pool=True).stem_pool
+
+
 def test_zero_init_residual_zeroes_last_bn_of_each_block():
     model = ResNet(depth=50, zero_init_residual=True)
     assert torch.all(model.layer1[0].bn3.weight == 0)
