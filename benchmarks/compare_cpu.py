@@ -3,7 +3,7 @@
 
 For each algorithm the driver loads its CIFAR-10 config (all share ResNet-18, the
 MoCo v2 data and the SGD + cosine schedule), applies the same budget (epochs, subset,
-batch, stem, lr), adds a ``KNNMonitorHook``, writes the resulting config to
+batch, stem, optimizer, augmentation), adds a ``KNNMonitorHook``, writes the resulting config to
 ``<work-root>/<algorithm>/config.py``, pretrains it with ``tools/train.py``, evaluates
 the last checkpoint with ``tools/benchmark_linear.py --knn --linear`` and finally
 writes the comparison table and plot with ``--compare``.
@@ -15,9 +15,12 @@ Tiny end-to-end check (minutes on 2 CPU cores)::
         --work-root work_dirs/compare_tiny --results results/compare_tiny \\
         --out results/compare_tiny/comparison.md
 
-A CPU budget (the ImageNet stem on 32 px is ~16x cheaper than the CIFAR stem)::
+The CPU comparison of benchmarks/README.md (90 minutes on 2 cores; the ImageNet stem on
+32 px is ~6x faster than the CIFAR stem on a CPU)::
 
-    python benchmarks/compare_cpu.py --epochs 20 --subset 10000 --batch-size 128 --stem imagenet
+    python benchmarks/compare_cpu.py --epochs 6 --subset 0 --batch-size 64 --bn-splits 4 \\
+        --stem imagenet --optimizer adamw --lr 3e-4 --fast-aug --jitter-strength 0.5 \\
+        --gray-prob 0 --amp --jobs 2 --out benchmarks/comparison_cpu.md
 
 Everything is re-run unless ``--skip-existing`` finds the checkpoint / result already there.
 """
@@ -43,6 +46,7 @@ CONFIGS: Dict[str, Optional[str]] = {
     'supervised': 'configs/supervised/supervised_resnet18_1xb256-coslr-200e_cifar10.py',
     'random': 'configs/random_init/random_init_resnet18_cifar10.py',
 }
+FASTAUG_CONFIG = 'configs/mocov2/mocov2_resnet18_1xb256-coslr-200e_cifar10-fastaug.py'
 DEFAULT_ALGORITHMS = ['mocov2', 'mocov1', 'simclr', 'byol', 'simsiam', 'random']
 # training cost per image relative to MoCo (two views through the online network: ~1.5x;
 # BYOL's symmetric loss also runs the target on both views): only orders the jobs
@@ -65,15 +69,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     budget.add_argument('--weight-decay', type=float,
                         help="weight decay for all (default: the configs' 5e-4 for sgd, 1e-4 for adamw)")
     budget.add_argument('--stem', choices=['cifar', 'imagenet', 'imagenet-nopool'], default='cifar',
-                        help='ResNet stem: cifar (3x3, the configs), imagenet (7x7/2 + pool, ~7x '
-                             'cheaper on a CPU) or imagenet-nopool (7x7/2, ~2.3x the imagenet cost)')
+                        help='ResNet stem: cifar (3x3, the configs), imagenet (7x7/2 + pool, ~6x '
+                             'cheaper on a CPU) or imagenet-nopool (7x7/2, ~2x the imagenet cost)')
     budget.add_argument('--queue-len', type=int, help='MoCo queue length (default: the config, 4096)')
     budget.add_argument('--bn-splits', type=int, help="MoCo split-BN sub-batches (default: the config's 8)")
     budget.add_argument('--fast-aug', action='store_true',
                         help='two-view algorithms: batched augmentation on the training device from '
                              'images decoded once (BatchMoCoAugment, as the -fastaug config)')
     budget.add_argument('--jitter-strength', type=float, default=1.0,
-                        help='scales the aug+ colour jitter (1: brightness/contrast/saturation 0.4, hue 0.1)')
+                        help='scales the aug+ colour jitter (1: brightness/contrast/saturation 0.4, '
+                             'hue 0.1); without --fast-aug MoCo v1 keeps its own v1 views')
     budget.add_argument('--gray-prob', type=float, default=0.2, help='random grayscale probability')
     budget.add_argument('--num-workers', type=int, default=2)
     budget.add_argument('--amp', action='store_true', help='bf16 autocast on CPU')
@@ -105,21 +110,33 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error('--epochs and --batch-size must be >= 1 and --subset >= 0')
     if args.subset and args.subset < args.batch_size:
         parser.error(f'--subset {args.subset} is smaller than one batch ({args.batch_size})')
+    if args.jobs < 1 or (args.bn_splits is not None and args.bn_splits < 1):
+        parser.error('--jobs and --bn-splits must be >= 1')
+    if args.jitter_strength < 0 or not 0 <= args.gray_prob <= 1:
+        parser.error(f'--jitter-strength must be >= 0 and --gray-prob in [0, 1], got '
+                     f'{args.jitter_strength} and {args.gray_prob}')
     return args
 
 
 def apply_augmentation(cfg, args: argparse.Namespace) -> None:
-    """The shared two-view augmentation: aug+ with the budget's jitter strength and grayscale."""
+    """The shared two-view augmentation: aug+ with the budget's jitter strength and grayscale.
+
+    With ``--fast-aug`` the batched augmentation and loader pipeline are those of the
+    ``-fastaug`` MoCo v2 config, with only the jitter and grayscale replaced.
+    """
     strength = args.jitter_strength
-    jitter = dict(brightness=0.4 * strength, contrast=0.4 * strength, saturation=0.4 * strength,
-                  hue=0.1 * strength)
     if args.fast_aug:
-        cfg.model.data_preprocessor.batch_augment = dict(
-            type='BatchMoCoAugment', size=32, scale=(0.2, 1.0), jitter_prob=0.8,
-            grayscale_prob=args.gray_prob, blur_prob=0.0, flip_prob=0.5, compile=True, **jitter)
-        cfg.train_dataloader.dataset.in_memory = True
-        cfg.train_dataloader.dataset.pipeline = [dict(type='UnaugmentedViews', num_views=2)]
+        from mmengine.config import Config
+        fast = Config.fromfile(osp.join(REPO_ROOT, FASTAUG_CONFIG))
+        augment = fast.model.data_preprocessor.batch_augment
+        augment.update(brightness=augment.brightness * strength, contrast=augment.contrast * strength,
+                       saturation=augment.saturation * strength, hue=augment.hue * strength,
+                       grayscale_prob=args.gray_prob)
+        cfg.model.data_preprocessor.batch_augment = augment
+        cfg.train_dataloader.dataset.in_memory = fast.train_dataloader.dataset.in_memory
+        cfg.train_dataloader.dataset.pipeline = fast.train_dataloader.dataset.pipeline
         return
+    # the per-image path scales aug+ views (MoCoV2Augment); MoCo v1's own views stay as they are
     for view in cfg.train_dataloader.dataset.pipeline[0].transforms:
         if view.type == 'MoCoV2Augment':
             view.jitter_strength = strength

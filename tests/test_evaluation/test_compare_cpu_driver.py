@@ -64,3 +64,26 @@ def test_per_image_augmentation_gets_the_same_strength(driver, tmp_path):
     assert (view.type, view.jitter_strength, view.gray_prob) == ('MoCoV2Augment', 0.5, 0.1)
     args = driver.parse_args(['--data-root', str(tmp_path), '--optimizer', 'adamw', '--lr', '1e-3'])
     assert driver.budget_config('byol', args).optim_wrapper.optimizer.lr == 1e-3
+
+
+@pytest.mark.parametrize('flags, message', [
+    (['--jobs', '0'], '--jobs and --bn-splits must be >= 1'),
+    (['--bn-splits', '0'], '--jobs and --bn-splits must be >= 1'),
+    (['--gray-prob', '1.5'], '--gray-prob in [0, 1], got 1.0 and 1.5'),
+    (['--jitter-strength', '-1'], '--jitter-strength must be >= 0'),
+])
+def test_bad_budget_flags_are_one_line_usage_errors(driver, tmp_path, capsys, flags, message):
+    with pytest.raises(SystemExit) as exit_info:
+        driver.parse_args(['--data-root', str(tmp_path), *flags])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert message in error
+
+
+def test_fast_aug_takes_the_fastaug_config_and_only_changes_the_colour(driver, tmp_path):
+    from mmengine.config import Config
+    fast = Config.fromfile(str(REPO_ROOT / driver.FASTAUG_CONFIG))
+    args = driver.parse_args(['--data-root', str(tmp_path), '--fast-aug'])
+    cfg = driver.budget_config('simclr', args)
+    assert cfg.model.data_preprocessor.batch_augment == fast.model.data_preprocessor.batch_augment
+    assert cfg.train_dataloader.dataset.pipeline == fast.train_dataloader.dataset.pipeline

@@ -71,11 +71,11 @@ class MoCo(BaseSelfSupervisor):
 
     @torch.no_grad()
     def encode_key(self, images: torch.Tensor) -> torch.Tensor:
-        if self.shuffle_bn and (self.bn_splits > 1 or dist.get_world_size() > 1):
+        shuffle = self.shuffle_bn and (self.bn_splits > 1 or dist.get_world_size() > 1)
+        if shuffle:
             images, unshuffle = shuffle_batch(images)
-            keys = F.normalize(self.key_neck(self.key_backbone(images)).float(), dim=1)
-            return unshuffle_batch(keys, unshuffle)
-        return F.normalize(self.key_neck(self.key_backbone(images)).float(), dim=1)
+        keys = F.normalize(self.key_neck(self.key_backbone(images)).float(), dim=1)
+        return unshuffle_batch(keys, unshuffle) if shuffle else keys
 
     def loss(self, inputs: List[torch.Tensor], data_samples: Optional[dict] = None
              ) -> Dict[str, torch.Tensor]:
