@@ -27,9 +27,10 @@ class ResNet(resnet.ResNet):
             branch so that every block starts as the identity.
         stem_pool: Keep the ImageNet stem's 3x3 stride-2 max-pool. Without it
             a 32x32 image keeps 16x16 maps after the stem (2x2 at the last
-            stage instead of 1x1): about 2.3x the cost of the ImageNet stem
-            and a third of the CIFAR stem's on a CPU. Ignored with
-            ``cifar_stem``, which has no pool.
+            stage instead of 1x1): about 2x the cost of the ImageNet stem
+            and a third of the CIFAR stem's on a CPU
+            (``benchmarks/stem_speed.py``). Ignored with ``cifar_stem``,
+            which has no pool.
     """
 
     def __init__(self, depth: int = 50, cifar_stem: bool = False,
