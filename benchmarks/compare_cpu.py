@@ -91,7 +91,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     evaluation.add_argument('--eval-subset-test', type=int, help='test images (default: all)')
     evaluation.add_argument('--k', type=int, nargs='+', default=[20, 200])
     evaluation.add_argument('--linear-epochs', type=int, default=100)
-    evaluation.add_argument('--linear-lr', type=float, default=30.0)
+    evaluation.add_argument('--linear-lr', type=float, nargs='+', default=[30.0],
+                            help='several values: chosen on held-out training images')
     paths = parser.add_argument_group('paths')
     paths.add_argument('--data-root', default=os.environ.get('MOCO_DATA_ROOT'),
                        help='CIFAR-10 folder (default: $MOCO_DATA_ROOT)')
@@ -225,7 +226,7 @@ def pretrain_and_evaluate(algorithm: str, args: argparse.Namespace,
         command = [python, 'tools/benchmark_linear.py', config_path, checkpoint, '--knn',
                    '--linear', '--name', algorithm, '--out', result, '--data-root',
                    args.data_root, '--k', *map(str, args.k), '--linear-epochs',
-                   str(args.linear_epochs), '--linear-lr', str(args.linear_lr),
+                   str(args.linear_epochs), '--linear-lr', *map(str, args.linear_lr),
                    '--num-workers', str(args.num_workers), '--quiet']
         for flag, value in (('--subset-train', args.eval_subset_train),
                             ('--subset-test', args.eval_subset_test)):

@@ -28,7 +28,7 @@ RANDOM_CHECKPOINTS = ('none', 'random')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    from mmengine.config import DictAction
+    from moco_plugin.cli.cfg_options import CfgOptionsAction
     parser = argparse.ArgumentParser(
         prog=PROG, formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description='k-NN and linear-probe benchmarks of a frozen pretrained backbone, or '
@@ -47,7 +47,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     knn.add_argument('--temperature', type=float, default=0.1, help='vote weight exp(sim / T)')
     lin = parser.add_argument_group('linear probe (MoCo protocol defaults)')
     lin.add_argument('--linear-epochs', type=int, default=100)
-    lin.add_argument('--linear-lr', type=float, default=30.0)
+    lin.add_argument('--linear-lr', type=float, nargs='+', default=[30.0], metavar='LR',
+                     help='base lr; several values: each is trained on the training split minus '
+                          'a held-out part (--linear-val-fraction), the best on that part is '
+                          'retrained on the whole training split and tested')
+    lin.add_argument('--linear-val-fraction', type=float, default=0.1,
+                     help='share of each training class held out to choose among several '
+                          '--linear-lr values (the test split is never used to choose)')
     lin.add_argument('--linear-momentum', type=float, default=0.9)
     lin.add_argument('--linear-wd', type=float, default=0.0, help='weight decay')
     lin.add_argument('--linear-batch-size', type=int, default=256)
@@ -75,7 +81,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     run.add_argument('--no-cache', action='store_true', help='recompute features, do not store them')
     run.add_argument('--seed', type=int, default=0,
                      help='seed of the random-init weights and of the linear probe')
-    run.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+    run.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, default={},
                      help='override config keys, e.g. model.backbone.cifar_stem=False')
     out = parser.add_argument_group('output')
     out.add_argument('--out', help='result JSON (default results/<name>.json); with --compare: '
@@ -111,8 +117,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     for flag in ('linear_epochs', 'linear_batch_size', 'batch_size'):
         if getattr(args, flag) < 1:
             problems.append(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
-    if args.linear_lr <= 0:
-        problems.append(f'--linear-lr must be > 0, got {args.linear_lr}')
+    if any(lr <= 0 for lr in args.linear_lr):
+        problems.append(f'--linear-lr values must be > 0, got {args.linear_lr}')
+    if not 0 < args.linear_val_fraction < 1:
+        problems.append(f'--linear-val-fraction must be in (0, 1), got {args.linear_val_fraction}')
+    if args.linear_aug and len(args.linear_lr) > 1:
+        problems.append('--linear-aug takes one --linear-lr (the lr sweep runs on cached '
+                        'features); choose the lr without --linear-aug first')
     if args.retrieval < 0:
         problems.append(f'--retrieval must be >= 0, got {args.retrieval}')
     if problems:
@@ -202,6 +213,8 @@ def _build_cfg(args: argparse.Namespace):
 
 def benchmark(args: argparse.Namespace) -> Dict[str, Any]:
     """Run the requested evaluations for one config + checkpoint; return the result dict."""
+    import dataclasses
+
     import numpy as np
     import torch
 
@@ -216,6 +229,7 @@ def benchmark(args: argparse.Namespace) -> Dict[str, Any]:
     from moco_plugin.evaluation.eval_datasets import (build_eval_dataset, dataset_type_name,
                                                       default_image_size, default_splits,
                                                       eval_dataset_cfg, pretraining_dataset_cfg)
+    from moco_plugin.evaluation.linear_lr_sweep import sweep_linear_lr
     from moco_plugin.evaluation.results import append_markdown_row, markdown_row, write_json
     from moco_plugin.registry import MODELS
 
@@ -308,10 +322,18 @@ def benchmark(args: argparse.Namespace) -> Dict[str, Any]:
 
     if args.linear:
         settings = LinearProbeSettings(
-            epochs=args.linear_epochs, lr=args.linear_lr, momentum=args.linear_momentum,
+            epochs=args.linear_epochs, lr=args.linear_lr[0], momentum=args.linear_momentum,
             weight_decay=args.linear_wd, batch_size=args.linear_batch_size,
             schedule=args.linear_schedule, normalize=args.linear_normalize, seed=args.seed)
         tick = time.perf_counter()
+        sweep = None
+        if len(args.linear_lr) > 1:
+            sweep = sweep_linear_lr(train_feats, args.linear_lr, settings,
+                                    args.linear_val_fraction, num_classes, not args.quiet, log)
+            settings = dataclasses.replace(settings, lr=sweep.selected_lr)
+            times['linear_sweep_s'] = time.perf_counter() - tick
+            log(f'lr sweep on {sweep.n_val} held-out training images: selected lr '
+                f'{sweep.selected_lr:g}; retraining on all {len(train_feats)} training images')
         if args.linear_aug:
             aug_set = build_eval_dataset(eval_dataset_cfg(source, train_split, train_augment=True,
                                                           subset_size=args.subset_train, **common))
@@ -334,6 +356,7 @@ def benchmark(args: argparse.Namespace) -> Dict[str, Any]:
                                 best_top1=max(c['top1'] for c in probe.curve), augment=args.linear_aug,
                                 settings={k: (list(v) if isinstance(v, tuple) else v)
                                           for k, v in settings.__dict__.items()},
+                                lr_sweep=sweep.to_json() if sweep is not None else None,
                                 head_checkpoint=head_path, curve_png=curve_path, curve=probe.curve)
         log(f'linear probe ({settings.epochs} epochs): top-1 {probe.top1:.2f}%, '
             f'top-5 {probe.top5:.2f}%; head saved to {head_path}')

@@ -37,7 +37,7 @@ def list_checkpoints() -> None:
           f'{"kNN":>5} {"linear":>6}  cached')
     for entry in zoo.models:
         if not entry.is_remote:
-            cached = 'local'
+            cached = 'local' if entry.local_path().is_file() else 'not uploaded'
         else:
             cached = 'yes' if cache_path(entry).is_file() else 'no'
         print(f'{entry.name:<{width}}  {entry.algorithm:<10} {entry.backbone:<10} '

@@ -1,4 +1,4 @@
-"""``tools/model_zoo.py write|check|list|add``: keep model_zoo.md and the metafile in step."""
+"""``tools/model_zoo.py write|check|list|publish|add``: keep model_zoo.md and the metafile in step."""
 from __future__ import annotations
 
 import argparse
@@ -22,6 +22,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     commands.add_parser('write', help='regenerate the tables of model_zoo.md from the metafile')
     commands.add_parser('check', help='fail if model_zoo.md does not match the metafile')
     commands.add_parser('list', help='print the checkpoint names')
+    publish = commands.add_parser(
+        'publish', help='write the release copy of a training checkpoint (weights and meta, '
+        'no optimizer state) as OUT_DIR/NAME_<sha256[:8]>.pth, ready to upload and to add')
+    publish.add_argument('checkpoint', type=Path, help='the .pth written by training')
+    publish.add_argument('--name', required=True, help='the zoo name it will be listed under')
+    publish.add_argument('--out-dir', type=Path, default=Path('work_dirs/zoo_release'),
+                         help='folder of release files (default: work_dirs/zoo_release)')
     add = commands.add_parser('add', help='add a checkpoint trained with this project '
                               '(computes its sha256, reads the accuracies from a benchmark '
                               'JSON) and rewrite model_zoo.md')
@@ -73,6 +80,16 @@ def _run(args: argparse.Namespace) -> None:
         if problem:
             raise ValueError(problem)
         print(f'{args.doc} matches {args.metafile}')
+    elif args.command == 'publish':
+        from moco_plugin.zoo.download import sha256_of
+        from moco_plugin.zoo.publish import publish_checkpoint
+        if not args.checkpoint.is_file():
+            raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+        path = publish_checkpoint(args.checkpoint, args.out_dir, args.name)
+        print(f'{path} ({path.stat().st_size / 2**20:.1f} MiB, '
+              f'{args.checkpoint.stat().st_size / 2**20:.1f} MiB before), sha256 '
+              f'{sha256_of(path)}; list it with: python tools/model_zoo.py add {path} '
+              f'--name {args.name} ...')
     elif args.command == 'write':
         changed = write_document(args.doc, read_metafile(args.metafile))
         print(f'{"updated" if changed else "unchanged"}: {args.doc}')

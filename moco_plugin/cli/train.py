@@ -12,7 +12,7 @@ PROG = 'train.py'
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    from mmengine.config import DictAction
+    from moco_plugin.cli.cfg_options import CfgOptionsAction
     parser = argparse.ArgumentParser(prog=PROG, description='Pretrain a self-supervised model.')
     parser.add_argument('config', help='config file, e.g. configs/mocov2/mocov2_resnet18_1xb256-coslr-200e_cifar10.py')
     parser.add_argument('--work-dir', help='where logs and checkpoints go (default: work_dirs/<config name>)')
@@ -22,7 +22,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision: bf16 autocast on CPU, fp16 with loss scaling on GPU')
     parser.add_argument('--data-root', help='dataset folder; overrides the config and $MOCO_DATA_ROOT')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, default={},
                         help='override config keys, e.g. train_cfg.max_epochs=2 model.queue_len=1024')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
                         help='job launcher for distributed training (torchrun: pytorch)')
@@ -64,6 +64,14 @@ def build_config(args: argparse.Namespace):
         cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
     if not torch.cuda.is_available():
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+        if cfg.launcher != 'none' and cfg.get('model_wrapper_cfg') is None:
+            # MMEngine wraps with device_ids=[LOCAL_RANK], which DDP rejects for a CPU
+            # module. No buffer broadcast before each forward, as MMEngine's GPU wrapping
+            # (broadcast_buffers=False, a deprecated name in torch 2.14): BN statistics stay
+            # per rank, and QueueHook keeps the queues equal without rank 0 overwriting them.
+            cfg.model_wrapper_cfg = dict(
+                type='MMDistributedDataParallel', device_ids=None, forward_sync_buffers=False,
+                find_unused_parameters=cfg.get('find_unused_parameters', False))
     if args.amp:
         wrapper = cfg.optim_wrapper
         if torch.cuda.is_available():
@@ -95,18 +103,45 @@ def check_resumable(source: str) -> None:
                          f'--cfg-options load_from={source} instead of --resume')
 
 
+def init_cpu_process_group(dist_cfg: dict) -> None:
+    """Join the torchrun process group on a machine without CUDA.
+
+    MMEngine's ``init_dist`` calls ``torch.cuda.set_device`` whatever the
+    backend, so CPU (gloo) training under ``--launcher pytorch`` fails there;
+    the Runner skips ``init_dist`` when the group already exists.
+
+    Args:
+        dist_cfg: ``env_cfg.dist_cfg`` (``backend``, optional ``timeout`` in
+            seconds, other ``init_process_group`` arguments).
+    """
+    import datetime
+
+    import torch.distributed as torch_dist
+
+    if torch_dist.is_initialized():
+        return
+    kwargs = dict(dist_cfg)
+    if kwargs.get('timeout') is not None:
+        kwargs['timeout'] = datetime.timedelta(seconds=kwargs['timeout'])
+    torch_dist.init_process_group(**kwargs)  # env:// from torchrun's RANK, WORLD_SIZE, ...
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
 
     def _run() -> None:
+        import torch
+        from mmengine.runner import Runner
+
         import moco_plugin.datasets  # noqa: F401  (registers components, safe loading, atomic saving)
         import moco_plugin.engine  # noqa: F401
         import moco_plugin.models  # noqa: F401
-        from mmengine.runner import Runner
 
         cfg = build_config(args)
         if cfg.resume and cfg.load_from:
             check_resumable(cfg.load_from)
+        if cfg.launcher == 'pytorch' and not torch.cuda.is_available():
+            init_cpu_process_group(cfg.env_cfg.get('dist_cfg', {}))
         runner = Runner.from_cfg(cfg)
         runner.train()
 

@@ -1,6 +1,7 @@
 """Seeding of data-loader worker processes."""
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
@@ -11,7 +12,7 @@ from moco_plugin.registry import FUNCTIONS
 
 @FUNCTIONS.register_module()
 def worker_init_from_torch_seed(worker_id: int) -> None:
-    """Seed ``random`` and numpy in a worker from torch's per-worker seed.
+    """Seed ``random``, numpy and torch in a worker from torch's per-worker seed and the rank.
 
     PyTorch gives each worker ``base_seed + worker_id`` where ``base_seed`` is
     drawn from the main process RNG every epoch. MMEngine's default
@@ -19,7 +20,20 @@ def worker_init_from_torch_seed(worker_id: int) -> None:
     every epoch would replay the same augmentations; deriving the seeds from
     torch's keeps them fresh per epoch and still reproducible (and resumable,
     since the main RNG state is checkpointed by ``RNGStateHook``).
+
+    The main RNG, hence ``base_seed``, is the same on every rank (one
+    ``randomness.seed``, and ``RNGStateHook`` restores rank 0's state
+    everywhere), so the rank is added as MMEngine's default does: otherwise
+    worker ``i`` of every rank would draw the same crops, flips and colour
+    jitter. It comes from ``$RANK`` (set by torchrun and MMEngine's slurm
+    launcher, inherited by workers however they are started); 0 otherwise, so
+    single-process seeds are unchanged.
     """
-    seed = torch.initial_seed() % 2**32
-    random.seed(seed)
-    np.random.seed(seed)
+    info = torch.utils.data.get_worker_info()
+    seed = torch.initial_seed()
+    if info is not None:
+        seed += int(os.environ.get('RANK', 0)) * info.num_workers
+    seed %= 2**64
+    torch.manual_seed(seed)  # torchvision's random transforms draw from torch
+    random.seed(seed % 2**32)
+    np.random.seed(seed % 2**32)

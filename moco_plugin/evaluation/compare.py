@@ -16,6 +16,30 @@ def _sort_key(result: Dict[str, Any]) -> float:
     return -(linear if linear is not None else knn if knn is not None else -1.0)
 
 
+def _shared_linear_settings(result: Dict[str, Any]) -> Dict[str, Any]:
+    """Linear-probe settings, without the lr where it was chosen per result by a sweep."""
+    linear = result.get('linear') or {}
+    settings = dict(linear.get('settings') or {})
+    if linear.get('lr_sweep'):
+        settings.pop('lr', None)
+    return settings
+
+
+def _lr_sweep_lines(results: Sequence[Dict[str, Any]]) -> List[str]:
+    """One line per result whose linear lr was chosen on held-out training images."""
+    lines = []
+    for result in results:
+        sweep = (result.get('linear') or {}).get('lr_sweep')
+        if not sweep:
+            continue
+        scores = ', '.join(f'{lr:g}: ' + ('diverged' if top1 is None else f'{top1:.2f}')
+                           for lr, top1 in zip(sweep['candidates'], sweep['val_top1']))
+        lines.append(f"Linear lr of {result.get('name', '-')}: **{sweep['selected_lr']:g}**, "
+                     f"chosen on {sweep['n_val']} held-out training images (held-out top-1 per "
+                     f'lr: {scores}); the test split was not used to choose it.')
+    return lines
+
+
 def comparison_markdown(results: Sequence[Dict[str, Any]], title: str = 'SSL benchmark') -> str:
     """A markdown document: the results table (best linear / k-NN top-1 first) and its settings."""
     ordered = sorted(results, key=_sort_key)
@@ -28,10 +52,11 @@ def comparison_markdown(results: Sequence[Dict[str, Any]], title: str = 'SSL ben
     temperatures = sorted({str(r.get('knn_temperature')) for r in results if r.get('knn')})
     if temperatures:
         lines.append(f'k-NN temperature: {", ".join(temperatures)}.')
-    settings = sorted({repr(sorted(((r.get('linear') or {}).get('settings') or {}).items()))
+    settings = sorted({repr(sorted(_shared_linear_settings(r).items()))
                        for r in results if r.get('linear')})
     for setting in settings:
         lines.append(f'Linear-probe settings: `{setting}`.')
+    lines += _lr_sweep_lines(ordered)
     datasets = sorted({repr(r.get('dataset')) for r in results})
     if len(datasets) > 1:
         lines.append('**Warning: the results use different datasets or subsets:** '

@@ -9,7 +9,7 @@ import os.path as osp
 import re
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -40,15 +40,20 @@ def sha256_of_file(path: str, chunk_bytes: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def sha256_of_state_dict(module: nn.Module) -> str:
-    """Hex SHA-256 of a module's state dict (names, dtypes, shapes and values).
+def sha256_of_state_dict(weights: Union[nn.Module, Mapping[str, torch.Tensor]]) -> str:
+    """Hex SHA-256 of a state dict (names, dtypes, shapes and values).
 
-    Used as the weight identity in feature-cache keys: it is the same for a
-    checkpoint whichever way it was obtained (path, ``zoo://``, random init
-    under a seed) and changes whenever a single weight or BN statistic does.
+    Used as the weight identity in feature-cache keys and benchmark results:
+    it is the same for a checkpoint whichever way it was obtained (path,
+    ``zoo://``, random init under a seed, a release copy without the optimizer)
+    and changes whenever a single weight or BN statistic does.
+
+    Args:
+        weights: A module (its ``state_dict()`` is hashed) or a state dict.
     """
+    state = weights.state_dict() if isinstance(weights, nn.Module) else weights
     digest = hashlib.sha256()
-    for name, value in sorted(module.state_dict().items()):
+    for name, value in sorted(state.items()):
         flat = value.detach().cpu().contiguous().reshape(-1)  # 0-d BN counters included
         digest.update(f'{name}|{value.dtype}|{tuple(value.shape)}|'.encode())
         digest.update(flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b'')

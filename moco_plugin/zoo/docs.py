@@ -27,7 +27,7 @@ def _percent(value: Optional[float]) -> str:
 def _download_cell(entry: ZooEntry) -> str:
     if entry.is_remote:
         return f'[download]({entry.url})'
-    return f'`{entry.url}` (local)'
+    return f'not uploaded yet (local file `{entry.url}`)'
 
 
 def _checksum_cell(entry: ZooEntry) -> str:

@@ -43,6 +43,9 @@ class BenchmarkNumbers:
     linear_top1: Optional[float]
     knn_k: Optional[str]
     checkpoint_sha256: Optional[str] = None  # of the file that was benchmarked, when recorded
+    weights_sha256: Optional[str] = None  # of its backbone's state dict, when recorded
+    linear_lr: Optional[float] = None  # the probe's base lr, when recorded
+    linear_lr_swept: bool = False  # whether that lr was chosen on held-out training images
 
 
 def _percent(value: Any, where: str, field: str, method: str) -> Optional[float]:
@@ -101,7 +104,27 @@ def metrics_from_benchmark(path: Union[str, Path], knn_k: Optional[int] = None
     linear_top1 = (_percent(linear.get('top1'), str(path), 'linear.top1', 'linear')
                    if isinstance(linear, dict)
                    else _percent(result.get('linear_top1'), str(path), 'linear_top1', 'linear'))
-    return BenchmarkNumbers(knn_top1, linear_top1, chosen_k, result.get('checkpoint_sha256'))
+    linear_settings = (linear.get('settings') or {}) if isinstance(linear, dict) else {}
+    return BenchmarkNumbers(knn_top1, linear_top1, chosen_k, result.get('checkpoint_sha256'),
+                            result.get('weights_sha256'), linear_settings.get('lr'),
+                            bool(isinstance(linear, dict) and linear.get('lr_sweep')))
+
+
+def _measured_these_weights(numbers: BenchmarkNumbers, file_sha256: str,
+                            state: Dict[str, Any]) -> bool:
+    """Whether a benchmark result describes this file: the same file, or the same backbone.
+
+    A release copy (:func:`~moco_plugin.zoo.publish.publish_checkpoint`) is
+    another file with the same weights; the backbone's state-dict hash, which
+    the benchmark records, shows that its numbers still apply.
+    """
+    if numbers.checkpoint_sha256 in (None, file_sha256):
+        return True
+    if numbers.weights_sha256 is None:
+        return False
+    from moco_plugin.evaluation.feature_extraction import sha256_of_state_dict
+    backbone = {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
+    return sha256_of_state_dict(backbone) == numbers.weights_sha256
 
 
 def checkpoint_url(path: Path) -> str:
@@ -159,14 +182,19 @@ def make_project_entry(checkpoint_path: Union[str, Path], name: str, algorithm: 
             raise ValueError(f'{checkpoint_path} records no epoch in its meta; pass --epochs')
     sha256 = sha256_of(checkpoint_path)
     numbers = metrics_from_benchmark(benchmark, knn_k) if benchmark else None
-    if numbers is not None and numbers.checkpoint_sha256 not in (None, sha256):
+    if numbers is not None and not _measured_these_weights(numbers, sha256, state):
         raise ValueError(f'{benchmark} was measured on another file (sha256 '
                          f'{numbers.checkpoint_sha256[:16]}..., {checkpoint_path} has '
-                         f'{sha256[:16]}...); benchmark this checkpoint')
+                         f'{sha256[:16]}...) with other backbone weights; benchmark this '
+                         'checkpoint')
     if numbers is not None:
         knn_top1 = knn_top1 if knn_top1 is not None else numbers.knn_top1
         linear_top1 = linear_top1 if linear_top1 is not None else numbers.linear_top1
         k_text = f', k-NN k={numbers.knn_k}' if numbers.knn_k else ''
+        if numbers.linear_top1 is not None and numbers.linear_lr is not None:
+            k_text += (f', linear lr {numbers.linear_lr:g}'
+                       + (' chosen on held-out training images' if numbers.linear_lr_swept
+                          else ''))
         metrics_source = f'tools/benchmark_linear.py result {Path(benchmark).name}{k_text}'
     elif knn_top1 is not None or linear_top1 is not None:
         metrics_source = 'given to tools/model_zoo.py add'

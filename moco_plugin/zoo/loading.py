@@ -68,8 +68,11 @@ def download_checkpoint(name: str, progress: bool = True, zoo: Optional[ModelZoo
         return download_file(entry.url, cache_path(entry), entry_checksum(entry),
                              progress=progress, retries=retries)
     path = entry.local_path()
-    if not path.is_file():
-        raise FileNotFoundError(f'zoo checkpoint {name} points to {path}, which does not exist')
+    if not path.is_file():  # a local entry is one listed before its upload
+        raise FileNotFoundError(
+            f'zoo checkpoint {name} is not downloadable: its metafile entry points to the local '
+            f'file {entry.url}, which is not on this machine (not uploaded yet); reproduce it '
+            f'with: {entry.reproduce}')
     problem = entry_checksum(entry).mismatch(path)
     if problem is not None:  # never delete a user's own file: just refuse it
         raise ChecksumError(f'checksum mismatch for zoo checkpoint {name} ({path}): {problem}')

@@ -46,6 +46,20 @@ def test_random_init_knn_linear_retrieval_then_cache_then_compare(cifar_root, tm
     assert second['feature_cache_hit'] == dict(train=True, test=True)
     assert second['knn'] == first['knn'] and second['weights_sha256'] == first['weights_sha256']
     assert second['linear']['top1'] == first['linear']['top1']
+    assert second['linear']['lr_sweep'] is None
+
+    # Several lrs: chosen on held-out training images (1 of the 6 per class), then retrained.
+    swept_out = tmp_path / 'results' / 'swept.json'
+    swept_args = [a if a != str(out) else str(swept_out) for a in args]
+    assert _exit_code([*swept_args, '--linear-lr', '0.001', '30', '--linear-val-fraction',
+                       '0.2']) == 0
+    swept = json.loads(swept_out.read_text())['linear']
+    sweep = swept['lr_sweep']
+    assert sweep['candidates'] == [0.001, 30.0] and (sweep['n_fit'], sweep['n_val']) == (50, 10)
+    scores = [s if s is not None else -1.0 for s in sweep['val_top1']]
+    assert sweep['selected_lr'] == sweep['candidates'][scores.index(max(scores))]
+    assert swept['settings']['lr'] == sweep['selected_lr']
+    assert len(swept['curve']) == 3  # the retrained probe's curve, evaluated on the test split
 
     md, png = tmp_path / 'cmp.md', tmp_path / 'cmp.png'
     assert _exit_code(['--compare', str(out), '--out', str(md), '--plot', str(png)]) == 0
@@ -68,7 +82,9 @@ def test_user_errors_are_one_line(argv, message, tmp_path, capsys, monkeypatch):
 
 
 @pytest.mark.parametrize('argv', [['--k', '0'], ['--temperature', '0'], ['--subset-test', '0'],
-                                  ['--linear-schedule', 'linear']])
+                                  ['--linear-schedule', 'linear'], ['--linear-lr', '1', '0'],
+                                  ['--linear-val-fraction', '1'],
+                                  ['--linear-aug', '--linear-lr', '1', '2']])
 def test_bad_flags_are_refused(argv, capsys):
     assert _exit_code([RANDOM_CONFIG, 'random', *argv]) == 2
     assert 'error:' in capsys.readouterr().err

@@ -56,3 +56,20 @@ def test_load_result_rejects_other_files(tmp_path):
         load_result(str(tmp_path / 'x.json'))
     with pytest.raises(FileNotFoundError):
         load_result(str(tmp_path / 'missing.json'))
+
+
+def test_swept_lrs_are_listed_per_result_not_as_a_shared_setting():
+    from moco_plugin.evaluation import comparison_markdown
+    swept = _result('mocov2', 'MoCo', 82.6, 85.0)
+    swept['linear']['settings'] = dict(lr=0.03, epochs=100)
+    swept['linear']['lr_sweep'] = dict(candidates=[30.0, 0.03], val_top1=[None, 51.25],
+                                       selected_lr=0.03, val_fraction=0.1, n_fit=45000,
+                                       n_val=5000)
+    fixed = _result('simclr', 'SimCLR', 80.1, 83.2)
+    fixed['linear']['settings'] = dict(lr=30.0, epochs=100)
+    text = comparison_markdown([swept, fixed])
+    assert "Linear-probe settings: `[('epochs', 100)]`." in text
+    assert "Linear-probe settings: `[('epochs', 100), ('lr', 30.0)]`." in text
+    assert ('Linear lr of mocov2: **0.03**, chosen on 5000 held-out training images (held-out '
+            'top-1 per lr: 30: diverged, 0.03: 51.25)') in text
+    assert 'Linear lr of simclr' not in text

@@ -1,6 +1,8 @@
 """The CPU-budget MoCo v2 config (benchmarks/README.md's comparison setting) trains through tools/train.py."""
 import math
 
+import pytest
+
 from mmengine.config import Config
 
 from moco_plugin.utils import safe_torch_load
@@ -38,3 +40,36 @@ def test_trains_with_adamw_and_records_the_knn_curve(cifar_root, tmp_path):
     assert [h['epoch'] for h in history] == [1]
     assert 0 <= history[0]['top1'] <= history[0]['top5'] <= 100 and math.isfinite(history[0]['top1'])
     assert (tmp_path / 'knn_curve.png').stat().st_size > 0
+
+
+COMPARISON_ARGS = ['--epochs', '6', '--subset', '0', '--batch-size', '64', '--bn-splits', '4',
+                   '--stem', 'imagenet', '--optimizer', 'adamw', '--lr', '3e-4', '--fast-aug',
+                   '--jitter-strength', '0.5', '--gray-prob', '0', '--amp', '--jobs', '2']
+
+
+@pytest.mark.parametrize('algorithm, config', [
+    ('mocov2', CONFIG),
+    ('mocov1', 'configs/mocov1/mocov1_resnet18_1xb64-adamw-steplr-6e_cifar10-cpu.py')])
+def test_config_trains_what_the_comparison_trained(algorithm, config, tmp_path):
+    """The model zoo's reproduce command for a comparison checkpoint uses this config."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('compare_cpu', REPO_ROOT / 'benchmarks/compare_cpu.py')
+    driver = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(driver)
+    compared = driver.budget_config(algorithm, driver.parse_args(
+        ['--data-root', str(tmp_path), *COMPARISON_ARGS]))
+    cfg = Config.fromfile(str(REPO_ROOT / config))
+    for model in (cfg.model, compared.model):
+        model.backbone.setdefault('stem_pool', True)  # ResNet's default
+    assert cfg.model.to_dict() == compared.model.to_dict()
+    assert cfg.optim_wrapper.optimizer.to_dict() == compared.optim_wrapper.optimizer.to_dict()
+    assert [s.to_dict() for s in cfg.param_scheduler] == \
+        [s.to_dict() for s in compared.param_scheduler]
+    assert cfg.train_cfg.max_epochs == compared.train_cfg.max_epochs == 6
+    for key in ('batch_size', 'sampler', 'drop_last'):
+        assert cfg.train_dataloader[key] == compared.train_dataloader[key], key
+    for key in ('type', 'split', 'pipeline', 'in_memory'):
+        assert cfg.train_dataloader.dataset[key] == compared.train_dataloader.dataset[key], key
+    assert not cfg.train_dataloader.dataset.get('subset_size')
+    hooks = [{k: v for k, v in h.items()} for h in cfg.custom_hooks]
+    assert hooks == [{k: v for k, v in h.items()} for h in compared.custom_hooks]

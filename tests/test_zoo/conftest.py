@@ -1,6 +1,8 @@
-"""Fixtures of the model-zoo tests: loopback-only networking, a local server, a private cache."""
+"""Fixtures of the model-zoo tests: loopback-only networking, a local server, a private cache,
+an editable copy of the metafile."""
 from __future__ import annotations
 
+import shutil
 import socket
 
 import pytest
@@ -62,3 +64,14 @@ def official_r50_v2(r50_trunk):
     """ResNet-50 official v2 layout (MLP, no queue, as released): (checkpoint, query, key state)."""
     from tests.test_zoo.helpers import make_official_checkpoint
     return make_official_checkpoint(mlp=True, with_queue=False, seed=1, trunk=r50_trunk)
+
+
+@pytest.fixture
+def zoo_copy(tmp_path):
+    """Copies of the metafile and model_zoo.md that a test may edit."""
+    from moco_plugin.zoo.docs import MODEL_ZOO_MD
+    from moco_plugin.zoo.metafile import BUILTIN_METAFILE
+    metafile, doc = tmp_path / 'models.json', tmp_path / 'model_zoo.md'
+    shutil.copy(BUILTIN_METAFILE, metafile)
+    shutil.copy(MODEL_ZOO_MD, doc)
+    return metafile, doc

@@ -4,7 +4,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import shutil
 
 import pytest
 import torch
@@ -99,14 +98,6 @@ def test_stale_document_is_detected(tmp_path):
     assert stale_message(MODEL_ZOO_MD, zoo) is not None
     assert '| 1.5 |' in render_document(MODEL_ZOO_MD.read_text(encoding='utf-8'), zoo)
 
-
-@pytest.fixture
-def zoo_copy(tmp_path):
-    """Copies of the metafile and model_zoo.md that a test may edit."""
-    metafile, doc = tmp_path / 'models.json', tmp_path / 'model_zoo.md'
-    shutil.copy(BUILTIN_METAFILE, metafile)
-    shutil.copy(MODEL_ZOO_MD, doc)
-    return metafile, doc
 
 
 def test_add_records_sha256_backbone_epochs_and_benchmark_numbers(zoo_copy, tmp_path, monkeypatch,
