@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from moco_plugin.datasets.base_dataset import cache_dir
+from moco_plugin.zoo.download import sha256_of as sha256_of_file  # noqa: F401 (re-exported)
 
 
 @dataclass
@@ -29,15 +30,6 @@ class FeatureSet:
 
     def __len__(self) -> int:
         return len(self.labels)
-
-
-def sha256_of_file(path: str, chunk_bytes: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for chunk in iter(lambda: handle.read(chunk_bytes), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def sha256_of_state_dict(weights: Union[nn.Module, Mapping[str, torch.Tensor]]) -> str:
