@@ -45,17 +45,24 @@ def _synthetic_cifar(root):
     return root
 
 
-def test_two_process_training_keeps_ranks_in_sync(tmp_path):
-    data_root = _synthetic_cifar(tmp_path / 'data')
+def _dist_config(tmp_path, knn_monitor: bool = True):
+    """The MoCo v2 config plus the hook that dumps every rank's state."""
     config = tmp_path / 'dist_config.py'
+    # every rank runs the k-NN monitor (its own forward, no collectives) once, at the end
+    monitor = (f"dict(type='KNNMonitorHook', interval={EPOCHS}, k=5, bank_size=16, query_size=8, "
+               "batch_size=16)") if knn_monitor else ''
     config.write_text(
         f"_base_ = ['{REPO_ROOT / CONFIG}']\n"
         "custom_imports = dict(imports=['tests.helpers.rank_state_hook'], allow_failed_imports=False)\n"
         "default_hooks = dict(dump=dict(type='DumpRankStateHook'))\n"
-        # every rank runs the k-NN monitor (its own forward, no collectives) once, at the end
         "custom_hooks = [dict(type='MomentumUpdateHook', momentum=0.99), dict(type='QueueHook'),\n"
-        f"                dict(type='KNNMonitorHook', interval={EPOCHS}, k=5, bank_size=16,\n"
-        "                     query_size=8, batch_size=16)]\n")
+        f"                {monitor}]\n")
+    return config
+
+
+def test_two_process_training_keeps_ranks_in_sync(tmp_path):
+    data_root = _synthetic_cifar(tmp_path / 'data')
+    config = _dist_config(tmp_path)
     work_dir = tmp_path / 'run'
     start = time.monotonic()
     result = run_tool('-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={WORLD_SIZE}',
@@ -106,3 +113,43 @@ def test_two_process_training_keeps_ranks_in_sync(tmp_path):
     log = next(work_dir.glob('*/*.log')).read_text()
     assert 'Distributed training: True' in log and 'GPU number: 2' in log  # MMEngine calls the world size "GPU number"
     assert f'k-NN monitor (epoch {EPOCHS}' in log
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def test_slurm_launcher_on_cpu_from_slurm_variables(tmp_path):
+    """Two tasks as ``srun -n 2`` starts them: only SLURM_* set, no torchrun variables."""
+    import os
+    import subprocess
+    import sys
+
+    data_root = _synthetic_cifar(tmp_path / 'data')
+    config = _dist_config(tmp_path, knn_monitor=False)
+    work_dir = tmp_path / 'run'
+    base = {k: v for k, v in os.environ.items()
+            if k not in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT')}
+    # MASTER_ADDR as a slurm batch script would export it; scontrol does not exist here
+    base.update(OMP_NUM_THREADS='1', PYTHONPATH=str(REPO_ROOT), SLURM_NTASKS=str(WORLD_SIZE),
+                SLURM_NODELIST='localhost', MASTER_ADDR='127.0.0.1', MASTER_PORT=str(_free_port()))
+    command = [sys.executable, 'tools/train.py', str(config), '--launcher', 'slurm',
+               '--work-dir', str(work_dir), '--data-root', str(data_root), '--cfg-options', *TINY,
+               'train_cfg.max_epochs=1']
+    tasks = [subprocess.Popen(command, cwd=REPO_ROOT, text=True, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT,
+                              env=dict(base, SLURM_PROCID=str(r), SLURM_LOCALID=str(r)))
+             for r in range(WORLD_SIZE)]
+    outputs = [task.communicate(timeout=300)[0] for task in tasks]
+    assert [task.returncode for task in tasks] == [0, 0], outputs[0][-3000:] + outputs[1][-3000:]
+    first, second = [torch.load(work_dir / f'queue_rank{r}.pt', weights_only=False)
+                     for r in range(WORLD_SIZE)]
+    assert (first['rank'], second['rank'], first['world_size']) == (0, 1, WORLD_SIZE)
+    iters = IMAGES // (WORLD_SIZE * BATCH)  # each task saw half of the images
+    assert first['iter'] == second['iter'] == iters
+    assert torch.equal(first['queue_features'], second['queue_features'])
+    assert first['queue_ptr'].item() == iters * WORLD_SIZE * BATCH % QUEUE_LEN
+    assert first['param_digests'] == second['param_digests']
