@@ -123,8 +123,8 @@ def _measured_these_weights(numbers: BenchmarkNumbers, file_sha256: str,
     if numbers.weights_sha256 is None:
         return False
     from moco_plugin.evaluation.feature_extraction import sha256_of_state_dict
-    backbone = {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
-    return sha256_of_state_dict(backbone) == numbers.weights_sha256
+    from moco_plugin.zoo.export import backbone_state_dict
+    return sha256_of_state_dict(backbone_state_dict({'state_dict': state})) == numbers.weights_sha256
 
 
 def checkpoint_url(path: Path) -> str:
@@ -167,15 +167,14 @@ def make_project_entry(checkpoint_path: Union[str, Path], name: str, algorithm: 
     """
     from moco_plugin.utils.safe_load import safe_torch_load
     from moco_plugin.zoo.download import sha256_of
-    from moco_plugin.zoo.layouts import PROJECT, detect_layout, state_dict_of
+    from moco_plugin.zoo.layouts import PROJECT, project_state_dict
 
     checkpoint_path = Path(checkpoint_path)
     checkpoint = safe_torch_load(str(checkpoint_path), map_location='cpu')
-    if detect_layout(checkpoint, str(checkpoint_path)) != PROJECT:
+    state, layout = project_state_dict(checkpoint, str(checkpoint_path))
+    if layout != PROJECT:
         raise ValueError(f'{checkpoint_path} is not a checkpoint of this project; official '
                          'releases are listed with source "official" by editing the metafile')
-    state = {k[len('module.'):] if k.startswith('module.') else k: v
-             for k, v in state_dict_of(checkpoint).items()}
     if epochs is None:
         epochs = (checkpoint.get('meta') or {}).get('epoch')
         if epochs is None:

@@ -35,7 +35,7 @@ METAFILE_COMMENT = ('Model zoo of moco_plugin; schema in moco_plugin/zoo/metafil
                     'tools/model_zoo.py write (add project checkpoints with python '
                     'tools/model_zoo.py add).')
 SOURCES = ('official', 'project')
-_NAME_PATTERN = re.compile(r'^[a-z0-9][a-z0-9_.-]*$')
+NAME_PATTERN = re.compile(r'^[a-z0-9][a-z0-9_.-]*$')
 _SHA256_PATTERN = re.compile(r'^[0-9a-f]{64}$')
 _MD5_PREFIX_PATTERN = re.compile(r'^[0-9a-f]{8,32}$')
 
@@ -179,7 +179,7 @@ def _check_number(value: Any, where: str, field: str) -> None:
 def validate_entry(entry: ZooEntry, algorithms: Iterable[str], where: str) -> None:
     """Raise ``ValueError`` naming the entry and field when ``entry`` breaks the schema."""
     where = f'{where}: model {entry.name!r}'
-    if not isinstance(entry.name, str) or not _NAME_PATTERN.match(entry.name):
+    if not isinstance(entry.name, str) or not NAME_PATTERN.match(entry.name):
         _fail(where, 'name must be lowercase letters, digits and _.- (it is used as zoo://NAME)')
     if entry.algorithm not in set(algorithms):
         _fail(where, f'algorithm {entry.algorithm!r} is not one of the metafile algorithms')

@@ -12,25 +12,32 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 from pathlib import Path
 from typing import Any, Dict, Union
 
 import torch
 
+from moco_plugin.zoo.layouts import PROJECT, project_state_dict
+from moco_plugin.zoo.metafile import NAME_PATTERN
+
 # What a user of the weights may want to know; the RNG state is training-only.
 KEPT_META = ('epoch', 'iter', 'seed', 'experiment_name', 'time', 'mmengine_version',
              'dataset_meta', 'cfg', 'knn_history')
-_NAME_PATTERN = re.compile(r'^[a-z0-9][a-z0-9_.-]*$')
 
 
-def release_content(checkpoint: Dict[str, Any]) -> Dict[str, Any]:
-    """``{'meta', 'state_dict'}`` of a project checkpoint, without the training state."""
-    from moco_plugin.zoo.layouts import state_dict_of
-    state = {key[len('module.'):] if key.startswith('module.') else key: value.detach().cpu()
-             for key, value in state_dict_of(checkpoint).items()}
+def release_content(checkpoint: Dict[str, Any], where: str = 'checkpoint') -> Dict[str, Any]:
+    """``{'meta', 'state_dict'}`` of a project checkpoint, without the training state.
+
+    Raises:
+        ValueError: ``checkpoint`` is not in this project's layout (official
+            releases are listed as they are published).
+    """
+    state, layout = project_state_dict(checkpoint, where)
+    if layout != PROJECT:
+        raise ValueError(f'{where} is not a checkpoint of this project; official releases are '
+                         'listed as published')
     meta = checkpoint.get('meta') or {}
-    return dict(meta={key: meta[key] for key in KEPT_META if key in meta}, state_dict=state)
+    return dict(meta={key: meta[key] for key in KEPT_META if key in meta}, state_dict=dict(state))
 
 
 def publish_checkpoint(checkpoint_path: Union[str, Path], out_dir: Union[str, Path],
@@ -51,16 +58,12 @@ def publish_checkpoint(checkpoint_path: Union[str, Path], out_dir: Union[str, Pa
     """
     from moco_plugin.engine.checkpoint_io import atomic_write_bytes
     from moco_plugin.utils.safe_load import safe_torch_load
-    from moco_plugin.zoo.layouts import PROJECT, detect_layout
 
-    if not _NAME_PATTERN.match(name):
+    if not NAME_PATTERN.match(name):
         raise ValueError(f'--name {name!r}: zoo names are lowercase letters, digits and _.-')
     checkpoint = safe_torch_load(str(checkpoint_path), map_location='cpu')
-    if detect_layout(checkpoint, str(checkpoint_path)) != PROJECT:
-        raise ValueError(f'{checkpoint_path} is not a checkpoint of this project; official '
-                         'releases are listed as published')
     buffer = io.BytesIO()
-    torch.save(release_content(checkpoint), buffer)
+    torch.save(release_content(checkpoint, str(checkpoint_path)), buffer)
     data = buffer.getvalue()
     path = Path(out_dir) / f'{name}_{hashlib.sha256(data).hexdigest()[:8]}.pth'
     atomic_write_bytes(data, path)
