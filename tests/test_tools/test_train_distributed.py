@@ -9,6 +9,7 @@ from PIL import Image
 
 from moco_plugin.utils import safe_torch_load
 from tests.conftest import REPO_ROOT, run_tool
+from tests.helpers.network import free_port
 from tests.helpers.rank_state_hook import tensor_digest
 
 CONFIG = 'configs/mocov2/mocov2_resnet18_1xb256-coslr-200e_cifar10.py'
@@ -115,13 +116,6 @@ def test_two_process_training_keeps_ranks_in_sync(tmp_path):
     assert f'k-NN monitor (epoch {EPOCHS}' in log
 
 
-def _free_port() -> int:
-    import socket
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def test_slurm_launcher_on_cpu_from_slurm_variables(tmp_path):
     """Two tasks as ``srun -n 2`` starts them: only SLURM_* set, no torchrun variables."""
     import os
@@ -135,7 +129,7 @@ def test_slurm_launcher_on_cpu_from_slurm_variables(tmp_path):
             if k not in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT')}
     # MASTER_ADDR as a slurm batch script would export it; scontrol does not exist here
     base.update(OMP_NUM_THREADS='1', PYTHONPATH=str(REPO_ROOT), SLURM_NTASKS=str(WORLD_SIZE),
-                SLURM_NODELIST='localhost', MASTER_ADDR='127.0.0.1', MASTER_PORT=str(_free_port()))
+                SLURM_NODELIST='localhost', MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port()))
     command = [sys.executable, 'tools/train.py', str(config), '--launcher', 'slurm',
                '--work-dir', str(work_dir), '--data-root', str(data_root), '--cfg-options', *TINY,
                'train_cfg.max_epochs=1']

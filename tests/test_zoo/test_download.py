@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 
 import pytest
 
@@ -11,6 +10,7 @@ from moco_plugin.cli.download_checkpoint import main as download_main
 from moco_plugin.zoo import (Checksum, ChecksumError, DownloadError, checkpoint_cache_dir,
                              download_checkpoint, download_file)
 from moco_plugin.zoo.metafile import load_zoo
+from tests.helpers.network import free_port
 from tests.test_zoo.helpers import sha256_bytes, write_metafile, zoo_entry
 
 PAYLOAD = os.urandom(3 * 1024 * 1024 + 123)  # several read chunks, not a multiple of one
@@ -128,9 +128,7 @@ def test_404_names_url_and_status_and_leaves_nothing(served, tmp_path, monkeypat
 
 
 def test_unreachable_server_says_so(tmp_path):
-    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
-        probe.bind(('127.0.0.1', 0))
-        url = f'http://127.0.0.1:{probe.getsockname()[1]}/x.pth'
+    url = f'http://127.0.0.1:{free_port()}/x.pth'  # nothing listens there
     with pytest.raises(DownloadError, match=f'cannot reach {url} .*to use it offline'):
         download_file(url, tmp_path / 'x.pth', Checksum(sha256='2' * 64), progress=False)
     assert not (tmp_path / 'x.pth').exists()

@@ -1,17 +1,11 @@
 """Two real processes (gloo on CPU): shuffle-BN round trip and a queue identical on every rank."""
-import socket
-
 import torch
 import torch.distributed as torch_dist
 import torch.multiprocessing as mp
 
+from tests.helpers.network import free_port
+
 WORLD_SIZE = 2
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def _worker(rank: int, port: int, results) -> None:
@@ -39,7 +33,7 @@ def _worker(rank: int, port: int, results) -> None:
 def test_shuffle_round_trip_and_identical_queues_across_ranks():
     manager = mp.Manager()
     results = manager.dict()
-    mp.spawn(_worker, args=(_free_port(), results), nprocs=WORLD_SIZE, join=True)
+    mp.spawn(_worker, args=(free_port(), results), nprocs=WORLD_SIZE, join=True)
     r0, r1 = results[0], results[1]
     for r in (r0, r1):
         torch.testing.assert_close(r['restored'], r['local'])  # unshuffle inverts shuffle
