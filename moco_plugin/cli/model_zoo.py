@@ -81,14 +81,13 @@ def _run(args: argparse.Namespace) -> None:
             raise ValueError(problem)
         print(f'{args.doc} matches {args.metafile}')
     elif args.command == 'publish':
-        from moco_plugin.zoo.download import sha256_of
         from moco_plugin.zoo.publish import publish_checkpoint
         if not args.checkpoint.is_file():
             raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
-        path = publish_checkpoint(args.checkpoint, args.out_dir, args.name)
+        path, sha256 = publish_checkpoint(args.checkpoint, args.out_dir, args.name)
         print(f'{path} ({path.stat().st_size / 2**20:.1f} MiB, '
               f'{args.checkpoint.stat().st_size / 2**20:.1f} MiB before), sha256 '
-              f'{sha256_of(path)}; list it with: python tools/model_zoo.py add {path} '
+              f'{sha256}; list it with: python tools/model_zoo.py add {path} '
               f'--name {args.name} ...')
     elif args.command == 'write':
         changed = write_document(args.doc, read_metafile(args.metafile))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 from pathlib import Path
-from typing import Any, Dict, Union
+from typing import Any, Dict, Tuple, Union
 
 import torch
 
@@ -41,7 +41,7 @@ def release_content(checkpoint: Dict[str, Any], where: str = 'checkpoint') -> Di
 
 
 def publish_checkpoint(checkpoint_path: Union[str, Path], out_dir: Union[str, Path],
-                       name: str) -> Path:
+                       name: str) -> Tuple[Path, str]:
     """Write the release copy of ``checkpoint_path`` as ``out_dir/<name>_<sha256[:8]>.pth``.
 
     Args:
@@ -50,7 +50,7 @@ def publish_checkpoint(checkpoint_path: Union[str, Path], out_dir: Union[str, Pa
         name: The zoo name the file will be listed under.
 
     Returns:
-        The path of the release file (written atomically).
+        The path of the release file (written atomically) and its full sha256.
 
     Raises:
         ValueError: ``name`` is not a valid zoo name, or the file is not a
@@ -65,6 +65,7 @@ def publish_checkpoint(checkpoint_path: Union[str, Path], out_dir: Union[str, Pa
     buffer = io.BytesIO()
     torch.save(release_content(checkpoint, str(checkpoint_path)), buffer)
     data = buffer.getvalue()
-    path = Path(out_dir) / f'{name}_{hashlib.sha256(data).hexdigest()[:8]}.pth'
+    sha256 = hashlib.sha256(data).hexdigest()
+    path = Path(out_dir) / f'{name}_{sha256[:8]}.pth'
     atomic_write_bytes(data, path)
-    return path
+    return path, sha256

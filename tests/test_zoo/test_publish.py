@@ -37,8 +37,9 @@ def _training_checkpoint(path, seed=0):
 def test_release_copy_keeps_weights_and_meta_only_and_is_named_by_its_sha256(tmp_path):
     original = tmp_path / 'epoch_6.pth'
     _training_checkpoint(original)
-    path = publish_checkpoint(original, tmp_path / 'release', 'mocov2_r18_6e')
+    path, sha256 = publish_checkpoint(original, tmp_path / 'release', 'mocov2_r18_6e')
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert sha256 == digest
     assert path.name == f'mocov2_r18_6e_{digest[:8]}.pth'
     released, trained = safe_torch_load(str(path)), safe_torch_load(str(original))
     assert set(released) == {'meta', 'state_dict'}
@@ -77,7 +78,7 @@ def test_benchmark_of_the_training_checkpoint_counts_for_its_release_copy(zoo_co
     metafile, doc = zoo_copy
     original = tmp_path / 'epoch_6.pth'
     backbone = _training_checkpoint(original)
-    released = publish_checkpoint(original, tmp_path / 'release', 'mocov2_r18_6e')
+    released, _ = publish_checkpoint(original, tmp_path / 'release', 'mocov2_r18_6e')
     result = tmp_path / 'bench.json'
     result.write_text(json.dumps({  # as tools/benchmark_linear.py records the file it measured
         'knn': {'200': {'top1': 48.31}},
@@ -95,7 +96,7 @@ def test_benchmark_of_the_training_checkpoint_counts_for_its_release_copy(zoo_co
 
     other = tmp_path / 'other.pth'  # a different training run: same shapes, other weights
     _training_checkpoint(other, seed=1)
-    other_release = publish_checkpoint(other, tmp_path, 'x')
+    other_release, _ = publish_checkpoint(other, tmp_path, 'x')
     with pytest.raises(SystemExit) as code:
         _add(metafile, doc, other_release, result)
     assert code.value.code == 2
