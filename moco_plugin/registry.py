@@ -86,16 +86,18 @@ class SuggestingRegistry(Registry):
         return obj
 
 
-def _child(name: str, parent: Registry, location: str) -> SuggestingRegistry:
-    return SuggestingRegistry(name, parent=parent, scope=SCOPE, locations=[location])
+def _child(name: str, parent: Registry, *locations: str) -> SuggestingRegistry:
+    return SuggestingRegistry(name, parent=parent, scope=SCOPE, locations=list(locations))
 
 
-MODELS = _child('model', MMENGINE_MODELS, 'moco_plugin.models')
+# Building a model also imports the zoo: it registers the zoo:// checkpoint scheme that
+# init_cfg, load_from and --resume may name (the registry only names it; it imports nothing).
+MODELS = _child('model', MMENGINE_MODELS, 'moco_plugin.models', 'moco_plugin.zoo')
 DATASETS = _child('dataset', MMENGINE_DATASETS, 'moco_plugin.datasets')
 TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, 'moco_plugin.datasets.transforms')
 DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS, 'moco_plugin.datasets')
 FUNCTIONS = _child('function', MMENGINE_FUNCTIONS, 'moco_plugin.datasets')
-HOOKS = _child('hook', MMENGINE_HOOKS, 'moco_plugin.engine.hooks')
+HOOKS = _child('hook', MMENGINE_HOOKS, 'moco_plugin.engine.hooks', 'moco_plugin.evaluation')
 LOOPS = _child('loop', MMENGINE_LOOPS, 'moco_plugin.engine')
 OPTIMIZERS = _child('optimizer', MMENGINE_OPTIMIZERS, 'moco_plugin.engine')
 OPTIM_WRAPPERS = _child('optim_wrapper', MMENGINE_OPTIM_WRAPPERS, 'moco_plugin.engine')

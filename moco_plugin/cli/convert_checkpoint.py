@@ -5,6 +5,7 @@ import argparse
 from typing import List, Optional
 
 from moco_plugin.cli.errors import run_cli
+from moco_plugin.utils.atomic_io import atomic_write_bytes
 
 PROG = 'convert_checkpoint.py'
 TARGETS = ('project', 'torchvision', 'detectron2', 'mmengine')
@@ -66,7 +67,6 @@ def convert(input_path: str, output_path: str, target: str, source: str = 'auto'
     Returns:
         What was written, notes on what was not converted, and how to load the result.
     """
-    from moco_plugin.engine.checkpoint_io import atomic_write_bytes
     from moco_plugin.utils.safe_load import safe_torch_load
     from moco_plugin.zoo.export import export, serialize
     from moco_plugin.zoo.layouts import PROJECT, official_to_project, project_state_dict

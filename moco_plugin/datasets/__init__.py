@@ -1,10 +1,10 @@
 """Datasets, transforms and data-loading functions (importing registers them)."""
 from moco_plugin.datasets import transforms  # noqa: F401
-from moco_plugin.datasets.base_dataset import BaseImageDataset, build_pipeline, cache_dir
+from moco_plugin.datasets.base_dataset import BaseImageDataset, build_pipeline
 from moco_plugin.datasets.cifar10 import CIFAR10
 from moco_plugin.datasets.image_folder import ImageFolderDataset
 from moco_plugin.datasets.image_io import CorruptImageError, load_rgb
 from moco_plugin.datasets.worker_init import worker_init_from_torch_seed
 
 __all__ = ['BaseImageDataset', 'CIFAR10', 'CorruptImageError', 'ImageFolderDataset',
-           'build_pipeline', 'cache_dir', 'load_rgb', 'worker_init_from_torch_seed']
+           'build_pipeline', 'load_rgb', 'worker_init_from_torch_seed']

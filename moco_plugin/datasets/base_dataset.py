@@ -12,6 +12,7 @@ from torch.utils.data import Dataset
 
 from moco_plugin.datasets.image_io import load_rgb
 from moco_plugin.registry import TRANSFORMS
+from moco_plugin.utils.cache import cache_dir
 
 
 def build_pipeline(pipeline: Optional[Sequence[Union[dict, Callable]]]) -> Callable:
@@ -24,12 +25,6 @@ def build_pipeline(pipeline: Optional[Sequence[Union[dict, Callable]]]) -> Calla
         return sample
     apply.steps = steps  # type: ignore[attr-defined]
     return apply
-
-
-def cache_dir() -> str:
-    """Where decoded arrays and downloads are cached (``MOCO_CACHE_DIR`` overrides)."""
-    return os.environ.get('MOCO_CACHE_DIR',
-                          os.path.join(os.path.expanduser('~'), '.cache', 'moco_plugin'))
 
 
 class BaseImageDataset(Dataset):

@@ -1,3 +1,2 @@
 """Training engine: hooks and checkpoint I/O (importing registers them)."""
 from moco_plugin.engine import autocast_optim_wrapper, checkpoint_io, hooks  # noqa: F401
-from moco_plugin.zoo import loading as _zoo_loading  # noqa: F401  (registers the zoo:// scheme)

@@ -8,37 +8,35 @@
 * Local checkpoint reads by MMEngine (``load_from``, ``--resume``,
   ``init_cfg``) go through :func:`moco_plugin.utils.safe_torch_load`
   (``weights_only=True`` plus an allow-list) instead of a bare ``torch.load``.
+* Layers above the engine (the model zoo) add checkpoint converters with
+  :func:`register_checkpoint_converter`, e.g. official MoCo key layout -> ours,
+  without the engine importing them.
 """
 from __future__ import annotations
 
-import os
 import os.path as osp
-import tempfile
 from pathlib import Path
-from typing import Union
+from typing import Any, Callable, List, Union
 
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from moco_plugin.utils.atomic_io import atomic_write_bytes
 from moco_plugin.utils.safe_load import safe_torch_load
 
+CheckpointConverter = Callable[[Any], Any]
+_CONVERTERS: List[CheckpointConverter] = []
 
-def atomic_write_bytes(data: bytes, path: Union[str, Path]) -> None:
-    """Write ``data`` to ``path`` so that readers see the old or the new file, never half."""
-    path = os.fspath(path)
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path) + '.', suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+
+def register_checkpoint_converter(converter: CheckpointConverter) -> CheckpointConverter:
+    """Apply ``converter`` to every checkpoint MMEngine reads from a local path.
+
+    A converter returns the checkpoint unchanged when it does not recognise it.
+    Registering the same function twice has no effect.
+    """
+    if converter not in _CONVERTERS:
+        _CONVERTERS.append(converter)
+    return converter
 
 
 class AtomicLocalBackend(LocalBackend):
@@ -54,10 +52,13 @@ class AtomicLocalBackend(LocalBackend):
 def load_from_local_safely(filename: str, map_location=None):
     """MMEngine checkpoint loader for local paths, with ``weights_only=True``.
 
-    Official MoCo releases come back in this project's key layout.
+    Registered converters run in order (the zoo's turns official MoCo releases
+    into this project's key layout).
     """
-    from moco_plugin.zoo.layouts import convert_if_official  # lazy: the zoo imports this module
-    return convert_if_official(safe_torch_load(osp.expanduser(filename), map_location=map_location))
+    checkpoint = safe_torch_load(osp.expanduser(filename), map_location=map_location)
+    for converter in _CONVERTERS:
+        checkpoint = converter(checkpoint)
+    return checkpoint
 
 
 register_backend('atomic_local', AtomicLocalBackend, force=True)

@@ -4,6 +4,7 @@ from moco_plugin.evaluation.feature_extraction import (FeatureSet, cached_featur
                                                        dataset_identity, extract_features,
                                                        feature_cache_key, make_eval_loader,
                                                        sha256_of_file, sha256_of_state_dict)
+from moco_plugin.evaluation.knn_monitor_hook import KNNMonitorHook
 from moco_plugin.evaluation.knn import knn_classify, nearest_neighbours, rank_classes, weighted_vote
 from moco_plugin.evaluation.linear_lr_sweep import LinearLrSweep, holdout_split, sweep_linear_lr
 from moco_plugin.evaluation.linear_probe import (LinearProbeResult, LinearProbeSettings,
@@ -14,7 +15,7 @@ from moco_plugin.evaluation.results import (append_markdown_row, load_result, lo
                                             markdown_row, write_json)
 from moco_plugin.evaluation.retrieval import retrieval_grid
 
-__all__ = ['FeatureSet', 'LinearLrSweep', 'LinearProbeResult', 'LinearProbeSettings', 'append_markdown_row',
+__all__ = ['FeatureSet', 'KNNMonitorHook', 'LinearLrSweep', 'LinearProbeResult', 'LinearProbeSettings', 'append_markdown_row',
            'cached_features', 'comparison_markdown', 'dataset_identity', 'extract_features',
            'feature_cache_key', 'holdout_split', 'knn_classify', 'linear_probe_on_features',
            'linear_probe_with_augmentation', 'load_result', 'load_results', 'make_eval_loader',

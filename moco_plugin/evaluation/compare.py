@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Sequence
 
 from moco_plugin.evaluation.results import (MARKDOWN_HEADER, MARKDOWN_RULE, main_knn_k,
                                             markdown_row)
+from moco_plugin.utils.atomic_io import atomic_write_bytes
 
 
 def _sort_key(result: Dict[str, Any]) -> float:
@@ -139,7 +140,6 @@ def plot_comparison(results: Sequence[Dict[str, Any]], path: str,
 def write_comparison(results: List[Dict[str, Any]], markdown_path: str, plot_path: str = None,
                      title: str = 'SSL benchmark') -> str:
     """Write the markdown table (and the PNG when ``plot_path`` is given); return the markdown."""
-    from moco_plugin.engine.checkpoint_io import atomic_write_bytes
     if not results:
         raise ValueError('--compare needs at least one result JSON file')
     text = comparison_markdown(results, title)

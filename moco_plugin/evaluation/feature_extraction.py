@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import os.path as osp
 import re
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 import torch
@@ -17,8 +16,9 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from moco_plugin.datasets.base_dataset import cache_dir
-from moco_plugin.zoo.download import sha256_of as sha256_of_file  # noqa: F401 (re-exported)
+from moco_plugin.utils.atomic_io import atomic_save_npy
+from moco_plugin.utils.cache import cache_dir
+from moco_plugin.utils.hashing import sha256_of_file, sha256_of_state_dict  # noqa: F401 (re-exported)
 
 
 @dataclass
@@ -30,26 +30,6 @@ class FeatureSet:
 
     def __len__(self) -> int:
         return len(self.labels)
-
-
-def sha256_of_state_dict(weights: Union[nn.Module, Mapping[str, torch.Tensor]]) -> str:
-    """Hex SHA-256 of a state dict (names, dtypes, shapes and values).
-
-    Used as the weight identity in feature-cache keys and benchmark results:
-    it is the same for a checkpoint whichever way it was obtained (path,
-    ``zoo://``, random init under a seed, a release copy without the optimizer)
-    and changes whenever a single weight or BN statistic does.
-
-    Args:
-        weights: A module (its ``state_dict()`` is hashed) or a state dict.
-    """
-    state = weights.state_dict() if isinstance(weights, nn.Module) else weights
-    digest = hashlib.sha256()
-    for name, value in sorted(state.items()):
-        flat = value.detach().cpu().contiguous().reshape(-1)  # 0-d BN counters included
-        digest.update(f'{name}|{value.dtype}|{tuple(value.shape)}|'.encode())
-        digest.update(flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b'')
-    return digest.hexdigest()
 
 
 def dataset_identity(dataset: Dataset) -> Dict[str, Any]:
@@ -87,13 +67,6 @@ def feature_cache_key(weights_id: str, dataset: Dataset, extra: Optional[dict] =
 def feature_cache_dir() -> str:
     """``<cache_dir()>/features`` (``MOCO_CACHE_DIR`` moves it)."""
     return osp.join(cache_dir(), 'features')
-
-
-def _atomic_save_npy(array: np.ndarray, path: str) -> None:
-    from moco_plugin.engine.checkpoint_io import atomic_write_bytes
-    buffer = io.BytesIO()
-    np.save(buffer, array)
-    atomic_write_bytes(buffer.getvalue(), path)
 
 
 def _to_labels(data_samples: Any, batch_size: int) -> torch.Tensor:
@@ -168,8 +141,8 @@ def cached_features(key: str, compute: Callable[[], FeatureSet],
     result = FeatureSet(np.ascontiguousarray(result.features, dtype=np.float32),
                         np.ascontiguousarray(result.labels, dtype=np.int64))
     if use_cache:
-        _atomic_save_npy(result.features, feat_path)
-        _atomic_save_npy(result.labels, label_path)
+        atomic_save_npy(result.features, feat_path)
+        atomic_save_npy(result.labels, label_path)
     return result, False
 
 

@@ -14,6 +14,7 @@ from torch import nn
 from tqdm import tqdm
 
 from moco_plugin.evaluation.feature_extraction import FeatureSet
+from moco_plugin.utils.atomic_io import atomic_write_bytes
 
 Batches = Iterable[Tuple[torch.Tensor, torch.Tensor]]
 
@@ -220,7 +221,6 @@ def save_linear_head(result: LinearProbeResult, path: str, meta: Optional[dict] 
     Python values only, so it loads with ``torch.load(weights_only=True)``
     and ``nn.Linear(in, out).load_state_dict(ckpt['state_dict'])``.
     """
-    from moco_plugin.engine.checkpoint_io import atomic_write_bytes
     settings = result.settings.__dict__ if result.settings is not None else {}
     full_meta = dict(in_features=result.head.in_features, num_classes=result.head.out_features,
                      top1=float(result.top1), top5=float(result.top5),

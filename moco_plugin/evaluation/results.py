@@ -6,7 +6,7 @@ import os
 import os.path as osp
 from typing import Any, Dict, List, Optional
 
-from moco_plugin.engine.checkpoint_io import atomic_write_bytes
+from moco_plugin.utils.atomic_io import atomic_write_bytes
 
 RESULT_SCHEMA = 1
 MARKDOWN_HEADER = ('| name | algorithm | epochs | k-NN k | k-NN top-1 | k-NN top-5 | linear top-1 | '

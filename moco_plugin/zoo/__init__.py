@@ -10,8 +10,7 @@ Quick use::
 ``zoo://NAME`` also works wherever MMEngine takes a checkpoint (``load_from``,
 ``--resume``, ``init_cfg``) once ``moco_plugin.engine`` is imported.
 """
-from moco_plugin.zoo.download import (Checksum, ChecksumError, DownloadError, download_file,
-                                      sha256_of)
+from moco_plugin.zoo.download import Checksum, ChecksumError, DownloadError, download_file
 from moco_plugin.zoo.export import (backbone_state_dict, detectron2_key, export, to_detectron2,
                                     to_mmengine, to_torchvision)
 from moco_plugin.zoo.layouts import (OFFICIAL, PROJECT, convert_if_official, detect_layout,
@@ -28,6 +27,6 @@ __all__ = [
     'checkpoint_cache_dir', 'convert_if_official', 'detect_layout', 'detectron2_key',
     'download_checkpoint', 'download_file', 'export', 'load_checkpoint', 'load_pretrained',
     'load_state_dict_strictly', 'load_zoo', 'official_to_project', 'project_state_dict',
-    'read_metafile', 'resolve_checkpoint', 'sha256_of', 'to_detectron2', 'to_mmengine',
+    'read_metafile', 'resolve_checkpoint', 'to_detectron2', 'to_mmengine',
     'to_torchvision',
 ]

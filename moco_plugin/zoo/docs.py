@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Optional
 
+from moco_plugin.utils.atomic_io import atomic_write_bytes
 from moco_plugin.zoo.metafile import REPO_ROOT, ModelZoo, ZooEntry
 
 MODEL_ZOO_MD = REPO_ROOT / 'model_zoo.md'
@@ -92,7 +93,6 @@ def stale_message(path: Path, zoo: ModelZoo) -> Optional[str]:
 
 def write_document(path: Path, zoo: ModelZoo) -> bool:
     """Rewrite the generated block of ``path`` (atomically); ``True`` if it changed."""
-    from moco_plugin.engine.checkpoint_io import atomic_write_bytes
     current = path.read_text(encoding='utf-8')
     updated = render_document(current, zoo)
     if updated != current:

@@ -29,13 +29,14 @@ from typing import Iterator, Optional
 from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
+from moco_plugin.utils.hashing import CHUNK_BYTES
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no inter-process lock
     fcntl = None
 
 USER_AGENT = 'moco-plugin-model-zoo'
-CHUNK_BYTES = 1 << 20
 
 
 class DownloadError(RuntimeError):
@@ -81,15 +82,6 @@ class Checksum:
         if md5 is not None and not md5.hexdigest().startswith(self.md5_prefix.lower()):
             return f'expected md5 starting with {self.md5_prefix}, got {md5.hexdigest()}'
         return None
-
-
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(CHUNK_BYTES), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def part_path(dest: Path) -> Path:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple, Union
 
+from moco_plugin.utils.hashing import sha256_of_file, sha256_of_state_dict
 from moco_plugin.zoo.metafile import REPO_ROOT, ZooEntry, read_json
 
 _RESNET_DEPTHS = {('basic', (2, 2, 2, 2)): 18, ('basic', (3, 4, 6, 3)): 34,
@@ -122,7 +123,6 @@ def _measured_these_weights(numbers: BenchmarkNumbers, file_sha256: str,
         return True
     if numbers.weights_sha256 is None:
         return False
-    from moco_plugin.evaluation.feature_extraction import sha256_of_state_dict
     from moco_plugin.zoo.export import backbone_state_dict
     return sha256_of_state_dict(backbone_state_dict({'state_dict': state})) == numbers.weights_sha256
 
@@ -166,7 +166,6 @@ def make_project_entry(checkpoint_path: Union[str, Path], name: str, algorithm: 
         notes: Free text for the table.
     """
     from moco_plugin.utils.safe_load import safe_torch_load
-    from moco_plugin.zoo.download import sha256_of
     from moco_plugin.zoo.layouts import PROJECT, project_state_dict
 
     checkpoint_path = Path(checkpoint_path)
@@ -179,7 +178,7 @@ def make_project_entry(checkpoint_path: Union[str, Path], name: str, algorithm: 
         epochs = (checkpoint.get('meta') or {}).get('epoch')
         if epochs is None:
             raise ValueError(f'{checkpoint_path} records no epoch in its meta; pass --epochs')
-    sha256 = sha256_of(checkpoint_path)
+    sha256 = sha256_of_file(checkpoint_path)
     numbers = metrics_from_benchmark(benchmark, knn_k) if benchmark else None
     if numbers is not None and not _measured_these_weights(numbers, sha256, state):
         raise ValueError(f'{benchmark} was measured on another file (sha256 '

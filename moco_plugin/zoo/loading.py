@@ -19,6 +19,10 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 import torch
 from torch import nn
 
+from mmengine.runner.checkpoint import CheckpointLoader
+
+from moco_plugin.engine.checkpoint_io import register_checkpoint_converter
+from moco_plugin.utils.cache import cache_dir
 from moco_plugin.utils.safe_load import safe_torch_load
 from moco_plugin.zoo.download import Checksum, ChecksumError, download_file
 from moco_plugin.zoo.layouts import QUEUE_KEYS, convert_if_official
@@ -29,7 +33,6 @@ ZOO_PREFIX = 'zoo://'
 
 def checkpoint_cache_dir() -> Path:
     """``<cache_dir()>/checkpoints``; ``MOCO_CACHE_DIR`` moves the whole cache."""
-    from moco_plugin.datasets.base_dataset import cache_dir  # lazy: avoids importing datasets early
     return Path(cache_dir()) / 'checkpoints'
 
 
@@ -184,8 +187,9 @@ def load_pretrained(model: nn.Module, source: Union[str, Path], map_location: An
 
 
 def register_zoo_scheme() -> None:
-    """Make MMEngine accept ``zoo://NAME`` and read ``http(s)://`` safely (idempotent)."""
-    from mmengine.runner.checkpoint import CheckpointLoader
+    """Make MMEngine accept ``zoo://NAME``, read ``http(s)://`` safely and convert official
+    MoCo releases read from local paths (idempotent)."""
+    register_checkpoint_converter(convert_if_official)
     CheckpointLoader.register_scheme(prefixes=ZOO_PREFIX, loader=load_from_zoo, force=True)
     CheckpointLoader.register_scheme(prefixes=('http://', 'https://'), loader=load_from_url_safely,
                                      force=True)

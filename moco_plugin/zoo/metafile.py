@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
+from moco_plugin.utils.atomic_io import atomic_write_bytes
+
 BUILTIN_METAFILE = Path(__file__).with_name('models.json')
 EXTRA_METAFILES_ENV = 'MOCO_ZOO_FILES'
 # Relative checkpoint paths and config paths in a metafile are relative to the repository root.
@@ -300,7 +302,6 @@ def add_entry(path: Union[str, Path], entry: ZooEntry, replace: bool = False) ->
         entry: The new checkpoint.
         replace: Overwrite an existing entry with the same name instead of failing.
     """
-    from moco_plugin.engine.checkpoint_io import atomic_write_bytes
     zoo = read_metafile(path)
     if entry.name in zoo.names():
         if not replace:

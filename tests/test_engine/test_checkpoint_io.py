@@ -8,27 +8,9 @@ from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
 import moco_plugin.engine  # noqa: F401  (registers the safe loader and atomic backend)
-from moco_plugin.engine.checkpoint_io import AtomicLocalBackend, atomic_write_bytes
+from moco_plugin.engine.checkpoint_io import AtomicLocalBackend
 from moco_plugin.engine.hooks.rng_state_hook import get_rng_state, set_rng_state
 from moco_plugin.utils import UnsafeCheckpointError, safe_torch_load
-
-
-def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path):
-    target = tmp_path / 'ckpt.pth'
-    target.write_bytes(b'old')
-    atomic_write_bytes(b'new contents', target)
-    assert target.read_bytes() == b'new contents'
-    assert os.listdir(tmp_path) == ['ckpt.pth']
-
-
-def test_atomic_write_failure_keeps_old_file(tmp_path):
-    target = tmp_path / 'ckpt.pth'
-    target.write_bytes(b'old')
-
-    with pytest.raises(TypeError):
-        atomic_write_bytes(object(), target)  # type: ignore[arg-type]
-    assert target.read_bytes() == b'old'
-    assert os.listdir(tmp_path) == ['ckpt.pth']
 
 
 def test_atomic_backend_put_text(tmp_path):

@@ -3,7 +3,7 @@ import pytest
 from mmengine.runner import Runner
 
 from moco_plugin.cli import train
-from moco_plugin.engine.hooks import KNNMonitorHook
+from moco_plugin.evaluation import KNNMonitorHook
 from moco_plugin.utils import safe_torch_load
 from tests.conftest import REPO_ROOT
 

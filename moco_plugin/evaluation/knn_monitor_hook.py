@@ -8,6 +8,10 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from moco_plugin.evaluation.eval_datasets import (build_eval_dataset, default_splits,
+                                                  eval_dataset_cfg, pretraining_dataset_cfg)
+from moco_plugin.evaluation.feature_extraction import extract_features, make_eval_loader
+from moco_plugin.evaluation.knn import knn_classify
 from moco_plugin.registry import HOOKS
 
 
@@ -87,9 +91,6 @@ class KNNMonitorHook(Hook):
         self._datasets = None
 
     def _build_datasets(self, runner):
-        from moco_plugin.evaluation.eval_datasets import (build_eval_dataset, default_splits,
-                                                          eval_dataset_cfg,
-                                                          pretraining_dataset_cfg)
         bank_cfg, query_cfg = self.bank_dataset_cfg, self.query_dataset_cfg
         if bank_cfg is None or query_cfg is None:
             source = pretraining_dataset_cfg(runner.cfg)
@@ -102,8 +103,6 @@ class KNNMonitorHook(Hook):
 
     def evaluate(self, runner) -> Dict[str, Any]:
         """Extract bank and query features with the current backbone and run the k-NN."""
-        from moco_plugin.evaluation.feature_extraction import extract_features, make_eval_loader
-        from moco_plugin.evaluation.knn import knn_classify
         if self._datasets is None:
             self._datasets = self._build_datasets(runner)
         bank_set, query_set = self._datasets
