@@ -34,8 +34,9 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv('MOCO_CACHE_DIR', str(tmp_path_factory.getbasetemp() / 'moco_cache'))
 
 
-def run_tool(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
-    """Run ``python tools/<args>`` from the repo root and capture its output."""
+def run_tool(*args: str, env: dict | None = None, timeout: int = 600,
+             cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``python tools/<args>`` (from the repo root unless ``cwd``) and capture its output."""
     full_env = {**os.environ, 'PYTHONUNBUFFERED': '1', **(env or {})}
-    return subprocess.run([sys.executable, *args], cwd=REPO_ROOT, env=full_env, text=True,
+    return subprocess.run([sys.executable, *args], cwd=cwd or REPO_ROOT, env=full_env, text=True,
                           capture_output=True, timeout=timeout)

@@ -8,6 +8,8 @@ import sys
 import traceback
 from typing import Callable, NoReturn
 
+from tqdm import tqdm
+
 from moco_plugin.registry import close_names
 
 # Exceptions raised for bad input (config, paths, files); anything else is a bug and
@@ -55,6 +57,9 @@ def run_cli(prog: str, main: Callable[[], None]) -> NoReturn:
         print(f'{prog}: interrupted', file=sys.stderr)
         sys.exit(130)
     except USER_ERRORS as err:
+        # An open progress bar would print its last state after the message at exit.
+        for bar in list(getattr(tqdm, '_instances', ())):
+            bar.close()
         if os.environ.get('MOCO_DEBUG'):
             traceback.print_exc()
         print(f'{prog}: error: {explain(err)} (set MOCO_DEBUG=1 for the traceback)',

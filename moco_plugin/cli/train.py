@@ -7,6 +7,7 @@ import os.path as osp
 from typing import Callable, Dict, List, Mapping, Optional
 
 from moco_plugin.cli.errors import run_cli
+from moco_plugin.utils.config_files import find_config, packaged_config_names
 
 PROG = 'train.py'
 
@@ -14,7 +15,10 @@ PROG = 'train.py'
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     from moco_plugin.cli.cfg_options import CfgOptionsAction
     parser = argparse.ArgumentParser(prog=PROG, description='Pretrain a self-supervised model.')
-    parser.add_argument('config', help='config file, e.g. configs/mocov2/mocov2_resnet18_1xb256-coslr-200e_cifar10.py')
+    parser.add_argument('config', nargs='?',
+                        help='config file or the name of a packaged config, e.g. '
+                             'mocov2_resnet18_1xb64-adamw-coslr-2e_cifar10-20k-cpu')
+    parser.add_argument('--list-configs', action='store_true', help='print the packaged configs and exit')
     parser.add_argument('--work-dir', help='where logs and checkpoints go (default: work_dirs/<config name>)')
     parser.add_argument('--resume', nargs='?', const='auto', default=None, metavar='auto|PATH',
                         help="resume from the latest checkpoint in the work dir ('auto', the default "
@@ -28,6 +32,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='job launcher for distributed training (torchrun: pytorch)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.config is None and not args.list_configs:
+        parser.error('the config is required (a file or a packaged config name; '
+                     'list them with --list-configs)')
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
@@ -51,9 +58,8 @@ def build_config(args: argparse.Namespace):
     import torch
     from mmengine.config import Config
 
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file not found: {args.config}; see configs/ for the available ones')
-    cfg = Config.fromfile(args.config)
+    config_path = find_config(args.config)
+    cfg = Config.fromfile(str(config_path))
     cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
     if args.data_root:
@@ -61,7 +67,7 @@ def build_config(args: argparse.Namespace):
     if args.work_dir:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+        cfg.work_dir = osp.join('work_dirs', config_path.stem)
     if not torch.cuda.is_available():
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
         if cfg.launcher != 'none' and cfg.get('model_wrapper_cfg') is None:
@@ -171,6 +177,9 @@ def init_cpu_process_group(dist_cfg: dict, launcher: str) -> None:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
+    if args.list_configs:
+        print('\n'.join(packaged_config_names()))
+        return
 
     def _run() -> None:
         import torch
@@ -179,6 +188,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         import moco_plugin.datasets  # noqa: F401  (registers components, safe loading, atomic saving)
         import moco_plugin.engine  # noqa: F401
         import moco_plugin.models  # noqa: F401
+        import moco_plugin.zoo  # noqa: F401  (zoo:// in load_from / --resume; official layouts)
 
         cfg = build_config(args)
         if cfg.resume and cfg.load_from:

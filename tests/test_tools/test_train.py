@@ -104,7 +104,7 @@ def test_missing_dataset_and_config_errors(tmp_path):
     assert no_cifar.returncode == 2 and 'CIFAR-10 not found' in no_cifar.stderr.splitlines()[-1]
     missing_config = run_tool('tools/train.py', 'configs/nope.py')
     assert missing_config.returncode == 2
-    assert 'config file not found: configs/nope.py' in missing_config.stderr
+    assert 'config not found: configs/nope.py' in missing_config.stderr
 
 
 def test_bad_cli_argument_is_rejected_by_argparse():
@@ -128,3 +128,27 @@ def test_resume_from_weights_only_checkpoint_suggests_load_from(tmp_path):
     assert result.returncode == 2
     last = result.stderr.strip().splitlines()[-1]
     assert 'no training state' in last and f'--cfg-options load_from={weights}' in last
+
+
+def test_moco_config_without_queue_hook_fails_at_train_start(cifar_root, tmp_path):
+    config = tmp_path / 'no_queue_hook.py'
+    config.write_text(f"_base_ = ['{REPO_ROOT / CONFIG}']\n"
+                      "custom_hooks = [dict(type='MomentumUpdateHook', momentum=0.99)]\n")
+    result = _train(tmp_path / 'noqueue', '--data-root', str(cifar_root), config=str(config),
+                    cfg_options=['train_cfg.max_epochs=1'])
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert "MoCo trains without QueueHook" in last and "add dict(type='QueueHook')" in last
+    assert not list((tmp_path / 'noqueue').glob('epoch_*.pth'))
+
+
+def test_config_by_name_from_another_working_directory(cifar_root, tmp_path):
+    # A packaged config name, run from a folder that is not the checkout.
+    name = 'mocov2_resnet18_1xb256-coslr-200e_cifar10'
+    result = run_tool(str(REPO_ROOT / 'tools/train.py'), name, '--work-dir', str(tmp_path / 'n'),
+                      '--data-root', str(Path(cifar_root).resolve()), '--cfg-options', *TINY,
+                      'train_cfg.max_epochs=1', cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / 'n' / 'epoch_1.pth').is_file()
+    listed = run_tool(str(REPO_ROOT / 'tools/train.py'), '--list-configs', cwd=tmp_path)
+    assert name in listed.stdout.split() and 'default_runtime' not in listed.stdout

@@ -83,6 +83,8 @@ class MomentumUpdateHook(Hook):
             raise ValueError(f'MomentumUpdateHook: {type(model).__name__} declares no '
                              'momentum_pairs(); remove the hook from custom_hooks or use a model '
                              'with a target encoder')
+        if hasattr(model, 'declare_training_hooks'):
+            model.declare_training_hooks('MomentumUpdateHook')
 
     def current_momentum(self, runner) -> float:
         return momentum_at(runner.iter, runner.max_iters, self.momentum, self.end_momentum,

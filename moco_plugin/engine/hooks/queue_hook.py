@@ -44,6 +44,9 @@ class QueueHook(Hook):
         if not queues:
             raise ValueError('QueueHook: the model has no FeatureQueue; remove QueueHook '
                              'from custom_hooks')
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        if hasattr(model, 'declare_training_hooks'):
+            model.declare_training_hooks('QueueHook')
         loader = runner.train_dataloader
         batch_size = loader.batch_size or getattr(loader.batch_sampler, 'batch_size', None)
         drop_last = getattr(loader.batch_sampler, 'drop_last', loader.drop_last)

@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 import copy
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import torch
 from mmengine.model import BaseModel
 from torch import nn
 
+from moco_plugin.models.utils import FeatureQueue
 from moco_plugin.registry import MODELS
 
 Inputs = Union[torch.Tensor, List[torch.Tensor]]
+
+
+class MissingTrainingHookError(RuntimeError):
+    """A model trains without a hook it depends on (its queue or EMA would never move)."""
 
 
 class BaseSelfSupervisor(BaseModel):
@@ -19,6 +24,13 @@ class BaseSelfSupervisor(BaseModel):
     ``forward(mode='loss')`` returns the loss dict used for training;
     ``mode='tensor'`` (and ``'predict'``) return the pooled backbone features
     of the first view, which is what downstream evaluation uses.
+
+    A model with momentum pairs needs ``MomentumUpdateHook`` and one holding a
+    :class:`FeatureQueue` needs ``QueueHook`` (:meth:`required_hooks`): without
+    them the target encoder or the queue never moves and training goes on
+    against frozen random targets. Those hooks announce themselves before
+    training (:meth:`declare_training_hooks`) and the first training step
+    raises :class:`MissingTrainingHookError` naming any that is missing.
 
     Args:
         backbone: Config of the backbone.
@@ -39,6 +51,44 @@ class BaseSelfSupervisor(BaseModel):
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck) if neck is not None else nn.Identity()
         self.head = MODELS.build(head) if head is not None else nn.Identity()
+        self._declared_hooks: Set[str] = set()
+        self._hooks_checked = False
+
+    def required_hooks(self) -> List[str]:
+        """Type names of the hooks a training run of this model cannot do without."""
+        needed = []
+        if self.momentum_pairs():
+            needed.append('MomentumUpdateHook')
+        if any(isinstance(m, FeatureQueue) for m in self.modules()):
+            needed.append('QueueHook')
+        return needed
+
+    def declare_training_hooks(self, *names: str) -> None:
+        """Record that the hooks ``names`` do their work for this model during training.
+
+        ``QueueHook`` and ``MomentumUpdateHook`` call this before training; a loop that
+        flushes the queue and applies the EMA itself (a benchmark) declares them too.
+        """
+        self._declared_hooks.update(names)
+
+    def check_training_hooks(self) -> None:
+        """Raise :class:`MissingTrainingHookError` if a :meth:`required_hooks` is undeclared."""
+        missing = [name for name in self.required_hooks() if name not in self._declared_hooks]
+        if missing:
+            what = {'QueueHook': 'queue of negatives', 'MomentumUpdateHook': 'target encoder'}
+            listed = ', '.join(f"dict(type='{name}')" for name in missing)
+            raise MissingTrainingHookError(
+                f'{type(self).__name__} trains without {" and ".join(missing)}: its '
+                f'{" and ".join(what[name] for name in missing)} would never be updated; '
+                f'add {listed} to custom_hooks')
+
+    def parse_losses(self, losses):
+        # Both MMEngine's train_step and its DDP wrapper's pass through here once per
+        # training step, so the first step of any Runner checks for the hooks.
+        if not self._hooks_checked:
+            self.check_training_hooks()
+            self._hooks_checked = True
+        return super().parse_losses(losses)
 
     def forward(self, inputs: Inputs, data_samples: Optional[dict] = None, mode: str = 'tensor'):
         if mode == 'loss':

@@ -45,7 +45,17 @@ class FeatureQueue(nn.Module):
         self._staged: list[torch.Tensor] = []
 
     def stage(self, keys: torch.Tensor) -> None:
-        """Remember this step's keys; they are enqueued by :meth:`flush`."""
+        """Remember this step's keys; they are enqueued by :meth:`flush`.
+
+        Raises:
+            RuntimeError: The keys of an earlier step are still staged (nothing
+                flushes the queue), instead of letting them pile up unboundedly.
+        """
+        if len(self._staged) >= self.keys_per_sample:
+            raise RuntimeError(
+                f'FeatureQueue: {len(self._staged)} staged key batch(es) of an earlier step were '
+                "never enqueued; add dict(type='QueueHook') to custom_hooks (or call flush() "
+                'after each step)')
         self._staged.append(keys.detach())
 
     @torch.no_grad()

@@ -35,7 +35,7 @@ def test_enqueue_more_than_size_keeps_newest():
 
 
 def test_stage_then_flush_enqueues_in_order_and_clears():
-    queue = FeatureQueue(size=4, dim=2)
+    queue = FeatureQueue(size=4, dim=2, keys_per_sample=2)  # a symmetric loss stages twice
     a, b = F.normalize(torch.randn(1, 2)), F.normalize(torch.randn(1, 2))
     queue.stage(a)
     queue.stage(b)
@@ -77,3 +77,14 @@ def test_initial_contents_do_not_depend_on_global_rng():
     torch.manual_seed(2)
     b = FeatureQueue(size=4, dim=3)
     torch.testing.assert_close(a.features, b.features)
+
+
+def test_keys_of_an_unflushed_step_cannot_pile_up():
+    # Without QueueHook nothing flushes: the second step's stage must fail, not grow a list.
+    queue = FeatureQueue(size=4, dim=2)
+    queue.stage(torch.randn(2, 2))
+    with pytest.raises(RuntimeError, match="never enqueued; add dict\\(type='QueueHook'\\)"):
+        queue.stage(torch.randn(2, 2))
+    assert len(queue._staged) == 1
+    queue.flush()
+    queue.stage(torch.randn(2, 2))  # after a flush the next step stages again
