@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from moco_plugin.cli.errors import run_cli
+from moco_plugin.utils.config_files import PACKAGED_CONFIGS, find_config
 
 PROG = 'model_zoo.py'
 
@@ -55,17 +56,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def repo_relative_config(config: str) -> str:
-    """``config`` as a path relative to the repository root (how the metafile records it)."""
-    from moco_plugin.zoo.metafile import REPO_ROOT
-    path = Path(config).resolve()
-    if not path.is_file():
-        raise FileNotFoundError(f'--config {config}: no such config file')
+def packaged_config_entry(config: str) -> str:
+    """``config`` as the metafile records it: ``configs/<folder>/<name>.py`` of the package."""
+    path = find_config(config).resolve()
     try:
-        return path.relative_to(REPO_ROOT).as_posix()
+        return 'configs/' + path.relative_to(PACKAGED_CONFIGS).as_posix()
     except ValueError:
-        raise ValueError(f'--config {config} is outside the repository; the zoo lists configs '
-                         'that ship with it (configs/...)') from None
+        raise ValueError(f'--config {config} is not a packaged config; the zoo lists configs '
+                         'that ship with moco_plugin (moco_plugin/configs/...)') from None
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -95,7 +93,7 @@ def _run(args: argparse.Namespace) -> None:
     else:
         entry = make_project_entry(
             args.checkpoint, name=args.name, algorithm=args.algorithm,
-            config=repo_relative_config(args.config),
+            config=packaged_config_entry(args.config),
             batch_size=args.batch_size, data=args.data, eval_data=args.eval_data,
             benchmark=args.benchmark, knn_k=args.knn_k, knn_top1=args.knn_top1,
             linear_top1=args.linear_top1,

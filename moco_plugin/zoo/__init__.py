@@ -18,8 +18,8 @@ from moco_plugin.zoo.layouts import (OFFICIAL, PROJECT, convert_if_official, det
 from moco_plugin.zoo.loading import (ZOO_PREFIX, KeyMismatchError, checkpoint_cache_dir,
                                      download_checkpoint, load_checkpoint, load_pretrained,
                                      load_state_dict_strictly, resolve_checkpoint)
-from moco_plugin.zoo.metafile import (UnknownCheckpointError, ZooEntry, load_zoo,
-                                      read_metafile)
+from moco_plugin.zoo.metafile import load_zoo, read_metafile
+from moco_plugin.zoo.schema import UnknownCheckpointError, ZooEntry
 
 __all__ = [
     'Checksum', 'ChecksumError', 'DownloadError', 'KeyMismatchError', 'OFFICIAL', 'PROJECT',

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import List, Optional
 
 from moco_plugin.utils.atomic_io import atomic_write_bytes
-from moco_plugin.zoo.metafile import REPO_ROOT, ModelZoo, ZooEntry
+from moco_plugin.zoo.schema import ModelZoo, ZooEntry
 
-MODEL_ZOO_MD = REPO_ROOT / 'model_zoo.md'
+# The checkout's document; tools/model_zoo.py runs from the checkout root (--doc elsewhere).
+MODEL_ZOO_MD = Path('model_zoo.md')
 BEGIN_MARKER = ('<!-- BEGIN GENERATED from moco_plugin/zoo/models.json: do not edit by hand, '
                 'run `python tools/model_zoo.py write` -->')
 END_MARKER = '<!-- END GENERATED -->'

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, Dict, Optional, Tuple, Union
 
 from moco_plugin.utils.hashing import sha256_of_file, sha256_of_state_dict
-from moco_plugin.zoo.metafile import REPO_ROOT, ZooEntry, read_json
+from moco_plugin.zoo.metafile import read_json
+from moco_plugin.zoo.schema import ZooEntry
 
 _RESNET_DEPTHS = {('basic', (2, 2, 2, 2)): 18, ('basic', (3, 4, 6, 3)): 34,
                   ('bottleneck', (3, 4, 6, 3)): 50, ('bottleneck', (3, 4, 23, 3)): 101,
@@ -128,10 +129,11 @@ def _measured_these_weights(numbers: BenchmarkNumbers, file_sha256: str,
 
 
 def checkpoint_url(path: Path) -> str:
-    """How the metafile points at a local file: repo-relative if inside the repo, else file://."""
+    """How the metafile points at a local file: relative to the working directory if inside
+    it (the checkout that wrote it), else a ``file://`` URL."""
     path = path.resolve()
     try:
-        return path.relative_to(REPO_ROOT).as_posix()
+        return path.relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return path.as_uri()
 

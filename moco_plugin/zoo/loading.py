@@ -26,7 +26,8 @@ from moco_plugin.utils.cache import cache_dir
 from moco_plugin.utils.safe_load import safe_torch_load
 from moco_plugin.zoo.download import Checksum, ChecksumError, download_file
 from moco_plugin.zoo.layouts import QUEUE_KEYS, convert_if_official
-from moco_plugin.zoo.metafile import ModelZoo, ZooEntry, load_zoo
+from moco_plugin.zoo.metafile import load_zoo
+from moco_plugin.zoo.schema import ModelZoo, ZooEntry
 
 ZOO_PREFIX = 'zoo://'
 

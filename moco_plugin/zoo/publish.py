@@ -19,7 +19,7 @@ import torch
 
 from moco_plugin.utils.atomic_io import atomic_write_bytes
 from moco_plugin.zoo.layouts import PROJECT, project_state_dict
-from moco_plugin.zoo.metafile import NAME_PATTERN
+from moco_plugin.zoo.schema import NAME_PATTERN
 
 # What a user of the weights may want to know; the RNG state is training-only.
 KEPT_META = ('epoch', 'iter', 'seed', 'experiment_name', 'time', 'mmengine_version',

@@ -69,9 +69,9 @@ def official_r50_v2(r50_trunk):
 @pytest.fixture
 def zoo_copy(tmp_path):
     """Copies of the metafile and model_zoo.md that a test may edit."""
-    from moco_plugin.zoo.docs import MODEL_ZOO_MD
     from moco_plugin.zoo.metafile import BUILTIN_METAFILE
+    from tests.conftest import REPO_ROOT
     metafile, doc = tmp_path / 'models.json', tmp_path / 'model_zoo.md'
     shutil.copy(BUILTIN_METAFILE, metafile)
-    shutil.copy(MODEL_ZOO_MD, doc)
+    shutil.copy(REPO_ROOT / 'model_zoo.md', doc)
     return metafile, doc

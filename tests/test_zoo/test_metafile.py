@@ -13,10 +13,14 @@ from moco_plugin.models import BaseSelfSupervisor
 from moco_plugin.models.backbones.resnet import ResNet
 from moco_plugin.registry import MODELS
 from moco_plugin.zoo import download_checkpoint, load_zoo, read_metafile
-from moco_plugin.zoo.docs import MODEL_ZOO_MD, render_document, stale_message
+from moco_plugin.zoo.docs import render_document, stale_message
 from moco_plugin.zoo.entries import (BenchmarkNumbers, describe_backbone,
                                      metrics_from_benchmark)
-from moco_plugin.zoo.metafile import BUILTIN_METAFILE, REPO_ROOT, dump_metafile, parse_metafile
+from moco_plugin.utils.config_files import PACKAGED_CONFIGS
+from moco_plugin.zoo.metafile import BUILTIN_METAFILE, dump_metafile, parse_metafile
+from tests.conftest import REPO_ROOT
+
+MODEL_ZOO_MD = REPO_ROOT / 'model_zoo.md'
 
 
 def builtin_json() -> dict:
@@ -51,9 +55,9 @@ def test_official_releases_are_recorded_as_published():
 def test_every_config_and_config_folder_exists():
     zoo = read_metafile(BUILTIN_METAFILE)
     for entry in zoo.models:
-        assert (REPO_ROOT / entry.config).is_file(), entry.config
+        assert (PACKAGED_CONFIGS.parent / entry.config).is_file(), entry.config
     for algorithm in zoo.algorithms:
-        assert (REPO_ROOT / algorithm.configs).is_dir(), algorithm.configs
+        assert (PACKAGED_CONFIGS.parent / algorithm.configs).is_dir(), algorithm.configs
 
 
 def test_every_registered_algorithm_has_a_zoo_table():
