@@ -69,7 +69,7 @@ def test_random_init_knn_linear_retrieval_then_cache_then_compare(cifar_root, tm
 
 @pytest.mark.parametrize('argv, message', [
     ([RANDOM_CONFIG, 'missing.pth'], 'checkpoint not found: missing.pth'),
-    (['configs/nope.py', 'random'], 'config file not found'),
+    (['configs/nope.py', 'random'], 'config not found: configs/nope.py'),
     ([RANDOM_CONFIG, 'random', '--data-root', '{empty}'], 'CIFAR-10 not found'),
     (['--compare', 'no_such.json'], 'result file not found'),
 ])

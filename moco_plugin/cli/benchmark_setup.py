@@ -1,0 +1,148 @@
+"""What every benchmark of ``tools/benchmark_linear.py`` shares: config, data, model, features.
+
+:func:`prepare` builds it once; the benchmarks in :mod:`moco_plugin.cli.benchmark_steps`
+read it. Datasets are built first, so a missing dataset fails before any model work.
+"""
+from __future__ import annotations
+
+import argparse
+import os.path as osp
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Optional
+
+import torch
+from mmengine.config import Config
+from torch import nn
+
+from moco_plugin.evaluation import (FeatureSet, cached_features, extract_features,
+                                    feature_cache_key, make_eval_loader, sha256_of_file,
+                                    sha256_of_state_dict)
+from moco_plugin.evaluation.eval_datasets import (build_eval_dataset, dataset_type_name,
+                                                  default_image_size, default_splits,
+                                                  eval_dataset_cfg, pretraining_dataset_cfg)
+from moco_plugin.registry import MODELS
+from moco_plugin.utils.config_files import find_config
+from moco_plugin.zoo.backbone_loading import load_backbone_weights
+
+RANDOM_CHECKPOINTS = ('none', 'random')
+Log = Callable[[str], None]
+
+
+@dataclass
+class BenchmarkContext:
+    """One config + checkpoint, ready to be evaluated."""
+
+    cfg: Any
+    config_path: str
+    name: str
+    out_path: str
+    source: dict
+    train_split: str
+    test_split: str
+    image_size: int
+    dataset_common: Dict[str, Any]
+    train_set: Any
+    test_set: Any
+    num_classes: Optional[int]
+    model: nn.Module
+    random_init: bool
+    pretrain: Dict[str, Any]
+    checkpoint_sha: Optional[str]
+    weights_sha: str
+    train_feats: Optional[FeatureSet] = None
+    test_feats: Optional[FeatureSet] = None
+    cache_hits: Dict[str, Optional[bool]] = field(default_factory=dict)
+    times: Dict[str, float] = field(default_factory=dict)
+
+    @property
+    def stem(self) -> str:
+        """Output path without extension: linear head, curve and retrieval files start with it."""
+        return osp.splitext(self.out_path)[0]
+
+
+def is_random_checkpoint(checkpoint: str) -> bool:
+    return checkpoint.lower() in RANDOM_CHECKPOINTS
+
+
+def build_config(args: argparse.Namespace):
+    """The config (a file or a packaged name) with ``--cfg-options`` applied."""
+    cfg = Config.fromfile(str(find_config(args.config)))
+    cfg.merge_from_dict(args.cfg_options)
+    if args.data_root and not osp.isdir(args.data_root):
+        raise FileNotFoundError(f'--data-root {args.data_root} is not a folder; pass the dataset folder')
+    return cfg
+
+
+def _load_model(cfg, args: argparse.Namespace, random_init: bool, log: Log):
+    torch.manual_seed(args.seed)
+    model = MODELS.build(cfg.model)
+    if random_init:
+        model.init_weights()
+        log(f'random-init backbone (seed {args.seed})')
+        return model, dict(epochs=0, iters=0, wall_time_s=0.0), None
+    report = load_backbone_weights(model, args.checkpoint)
+    log(f'loaded {report.tensors} backbone tensors from {args.checkpoint}; not used for '
+        'evaluation: ' + (', '.join(f'{k} ({n})' for k, n in report.unused.items()) or 'nothing'))
+    if report.outside_mismatch:
+        missing, extra = report.outside_mismatch
+        log(f"warning: outside the backbone the checkpoint and the config's {type(model).__name__} "
+            f'differ (missing in checkpoint: {missing[:6]}, not in model: {extra[:6]}); was it '
+            'pretrained with another config?')
+    checkpoint_sha = sha256_of_file(args.checkpoint) if osp.isfile(args.checkpoint) else None
+    return model, report.pretrain, checkpoint_sha
+
+
+def prepare(args: argparse.Namespace, log: Log, need_train_features: bool) -> BenchmarkContext:
+    """Config, datasets, model (backbone from the checkpoint or random) and cached features."""
+    cfg = build_config(args)
+    random_init = is_random_checkpoint(args.checkpoint)
+    if not random_init and '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f"checkpoint not found: {args.checkpoint}; pass a .pth file, "
+                                "zoo://NAME, or 'random' for the random-init baseline")
+    config_name = find_config(args.config).stem
+    name = args.name or (config_name + ('-random' if random_init and 'random' not in config_name
+                                        else ''))
+    source = pretraining_dataset_cfg(cfg)
+    train_split, test_split = default_splits(source)
+    train_split, test_split = args.train_split or train_split, args.test_split or test_split
+    image_size = args.image_size or default_image_size(source)
+    common = dict(image_size=image_size, subset_seed=args.subset_seed, data_root=args.data_root)
+    train_cfg = eval_dataset_cfg(source, train_split, subset_size=args.subset_train, **common)
+    test_cfg = eval_dataset_cfg(source, test_split, subset_size=args.subset_test, **common)
+    train_set, test_set = build_eval_dataset(train_cfg), build_eval_dataset(test_cfg)
+    log(f'data: {dataset_type_name(source)} {train_split} ({len(train_set)} images) / '
+        f'{test_split} ({len(test_set)} images), {image_size} px')
+
+    model, pretrain, checkpoint_sha = _load_model(cfg, args, random_init, log)
+    device = torch.device(args.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    model.to(device).eval()
+    ctx = BenchmarkContext(
+        cfg=cfg, config_path=args.config, name=name, out_path=args.out or osp.join('results', f'{name}.json'),
+        source=source, train_split=train_split, test_split=test_split, image_size=image_size,
+        dataset_common=common, train_set=train_set, test_set=test_set,
+        num_classes=len(getattr(train_set, 'classes', []) or []) or None, model=model,
+        random_init=random_init, pretrain=pretrain, checkpoint_sha=checkpoint_sha,
+        weights_sha=sha256_of_state_dict(model.backbone))
+    identity = dict(backbone=cfg.model.get('backbone'),
+                    data_preprocessor=cfg.model.get('data_preprocessor'), amp=bool(args.amp))
+    if need_train_features:
+        ctx.train_feats = _features(ctx, args, log, train_set, 'train', train_cfg, identity)
+    ctx.test_feats = _features(ctx, args, log, test_set, 'test', test_cfg, identity)
+    return ctx
+
+
+def _features(ctx: BenchmarkContext, args, log: Log, dataset, split: str, dataset_cfg: dict,
+              identity: dict) -> FeatureSet:
+    key = feature_cache_key(ctx.weights_sha, dataset, dict(identity, pipeline=dataset_cfg['pipeline']))
+    loader = make_eval_loader(dataset, args.batch_size, args.num_workers)
+    tick = time.perf_counter()
+    feats, hit = cached_features(
+        key, lambda: extract_features(ctx.model, loader, f'features ({split})', args.amp,
+                                      progress=not args.quiet),
+        use_cache=not args.no_cache)
+    ctx.times[f'features_{split}_s'] = time.perf_counter() - tick
+    ctx.cache_hits[split] = hit
+    log(f'{split} features {feats.features.shape}: '
+        + ('from cache' if hit else f'extracted in {ctx.times[f"features_{split}_s"]:.1f} s'))
+    return feats

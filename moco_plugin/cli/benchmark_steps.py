@@ -1,0 +1,95 @@
+"""The benchmarks of ``tools/benchmark_linear.py``, one function each, on a prepared context.
+
+Each returns the part of the result JSON it measured and records its time in ``ctx.times``.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from typing import Any, Dict
+
+import torch
+
+from moco_plugin.cli.benchmark_setup import BenchmarkContext, Log
+from moco_plugin.evaluation import (LinearProbeSettings, knn_classify, linear_probe_on_features,
+                                    linear_probe_with_augmentation, plot_linear_curve,
+                                    retrieval_grid, save_linear_head)
+from moco_plugin.evaluation.eval_datasets import build_eval_dataset, eval_dataset_cfg
+from moco_plugin.evaluation.linear_lr_sweep import sweep_linear_lr
+
+
+def run_knn(ctx: BenchmarkContext, args: argparse.Namespace, log: Log) -> Dict[str, Any]:
+    """Weighted k-NN of the test features against the training features, for every ``--k``."""
+    tick = time.perf_counter()
+    scores = knn_classify(ctx.train_feats.features, ctx.train_feats.labels, ctx.test_feats.features,
+                          ctx.test_feats.labels, args.k, args.temperature, ctx.num_classes)
+    ctx.times['knn_s'] = time.perf_counter() - tick
+    for k, v in scores.items():
+        log(f"k-NN k={k} (used {v['k_used']}), T={args.temperature}: "
+            f"top-1 {v['top1']:.2f}%, top-5 {v['top5']:.2f}%")
+    return dict(knn={str(k): v for k, v in scores.items()}, knn_temperature=args.temperature)
+
+
+def _linear_settings(args: argparse.Namespace) -> LinearProbeSettings:
+    return LinearProbeSettings(
+        epochs=args.linear_epochs, lr=args.linear_lr[0], momentum=args.linear_momentum,
+        weight_decay=args.linear_wd, batch_size=args.linear_batch_size,
+        schedule=args.linear_schedule, normalize=args.linear_normalize, seed=args.seed)
+
+
+def _augmented_loader(ctx: BenchmarkContext, args: argparse.Namespace):
+    dataset = build_eval_dataset(eval_dataset_cfg(ctx.source, ctx.train_split, train_augment=True,
+                                                  subset_size=args.subset_train,
+                                                  **ctx.dataset_common))
+    return torch.utils.data.DataLoader(dataset, batch_size=args.linear_batch_size, shuffle=True,
+                                       num_workers=args.num_workers, drop_last=False)
+
+
+def run_linear(ctx: BenchmarkContext, args: argparse.Namespace, log: Log) -> Dict[str, Any]:
+    """Linear probe (lr chosen on held-out training images when several are given)."""
+    settings = _linear_settings(args)
+    tick = time.perf_counter()
+    sweep = None
+    if len(args.linear_lr) > 1:
+        sweep = sweep_linear_lr(ctx.train_feats, args.linear_lr, settings,
+                                args.linear_val_fraction, ctx.num_classes, not args.quiet, log)
+        settings = dataclasses.replace(settings, lr=sweep.selected_lr)
+        ctx.times['linear_sweep_s'] = time.perf_counter() - tick
+        log(f'lr sweep on {sweep.n_val} held-out training images: selected lr '
+            f'{sweep.selected_lr:g}; retraining on all {len(ctx.train_feats)} training images')
+    if args.linear_aug:
+        probe = linear_probe_with_augmentation(ctx.model, _augmented_loader(ctx, args),
+                                               ctx.test_feats, settings, ctx.num_classes,
+                                               args.amp, not args.quiet)
+    else:
+        probe = linear_probe_on_features(ctx.train_feats, ctx.test_feats, settings,
+                                         ctx.num_classes, not args.quiet)
+    ctx.times['linear_s'] = time.perf_counter() - tick
+    head_path, curve_path = f'{ctx.stem}_linear_head.pth', f'{ctx.stem}_linear_curve.png'
+    save_linear_head(probe, head_path, dict(
+        algorithm=type(ctx.model).__name__, config=ctx.config_path, checkpoint=args.checkpoint,
+        checkpoint_sha256=ctx.checkpoint_sha, weights_sha256=ctx.weights_sha,
+        augment=args.linear_aug))
+    plot_linear_curve(probe.curve, curve_path, f"{ctx.name}: linear probe "
+                      f"({'augmented' if args.linear_aug else 'cached features'})")
+    log(f'linear probe ({settings.epochs} epochs): top-1 {probe.top1:.2f}%, '
+        f'top-5 {probe.top5:.2f}%; head saved to {head_path}')
+    return dict(linear=dict(
+        top1=probe.top1, top5=probe.top5, best_top1=max(c['top1'] for c in probe.curve),
+        augment=args.linear_aug,
+        settings={k: (list(v) if isinstance(v, tuple) else v) for k, v in settings.__dict__.items()},
+        lr_sweep=sweep.to_json() if sweep is not None else None, head_checkpoint=head_path,
+        curve_png=curve_path, curve=probe.curve))
+
+
+def run_retrieval(ctx: BenchmarkContext, args: argparse.Namespace, log: Log) -> Dict[str, Any]:
+    """A PNG of ``--retrieval`` test images and their 8 nearest training images."""
+    tick = time.perf_counter()
+    picture = f'{ctx.stem}_retrieval.png'
+    retrieval_grid(ctx.test_feats, ctx.train_feats, ctx.test_set, ctx.train_set, picture,
+                   num_queries=args.retrieval, k=8, seed=args.seed,
+                   class_names=getattr(ctx.train_set, 'classes', None))
+    ctx.times['retrieval_s'] = time.perf_counter() - tick
+    log(f'retrieval picture saved to {picture}')
+    return dict(retrieval_png=picture)

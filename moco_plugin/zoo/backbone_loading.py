@@ -1,0 +1,97 @@
+"""Load the backbone of any checkpoint of the registry into a built model, strictly.
+
+Evaluation only needs ``backbone.*``; everything else in a checkpoint (necks, heads, key
+encoders, queues) is reported, not loaded. Paths, ``zoo://NAME`` and official releases
+(converted on read by the zoo) all work.
+"""
+from __future__ import annotations
+
+import os.path as osp
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Dict, List
+
+from mmengine.runner.checkpoint import CheckpointLoader
+from torch import nn
+
+
+@dataclass
+class BackboneLoadReport:
+    """What :func:`load_backbone_weights` loaded and what the checkpoint says of its training.
+
+    Attributes:
+        tensors: Backbone tensors loaded.
+        unused: Other top-level modules of the checkpoint and their tensor counts.
+        outside_mismatch: Non-backbone keys of the model missing in the checkpoint, and
+            checkpoint keys the model does not have (a hint of another pretraining config).
+        pretrain: Epochs, iterations, experiment name, summed iteration time
+            (``wall_time_s``) and the k-NN monitor history when the checkpoint has them.
+    """
+
+    tensors: int
+    unused: Dict[str, int]
+    outside_mismatch: List[List[str]] = field(default_factory=list)
+    pretrain: Dict[str, Any] = field(default_factory=dict)
+
+
+def _state_dict_of(loaded: Any, checkpoint: str) -> Dict[str, Any]:
+    state = loaded.get('state_dict', loaded) if isinstance(loaded, dict) else None
+    if not isinstance(state, dict):
+        raise ValueError(f'{checkpoint} holds no state dict ({type(loaded).__name__})')
+    if state and all(k.startswith('module.') for k in state):  # saved from a DDP-wrapped model
+        state = {k[len('module.'):]: v for k, v in state.items()}
+    return state
+
+
+def pretraining_info(loaded: Any) -> Dict[str, Any]:
+    """Epochs, iterations, summed iteration time and k-NN history recorded in a checkpoint."""
+    meta = loaded.get('meta', {}) if isinstance(loaded, dict) else {}
+    info: Dict[str, Any] = dict(epochs=meta.get('epoch'), iters=meta.get('iter'),
+                                experiment=meta.get('experiment_name'))
+    hub = loaded.get('message_hub') if isinstance(loaded, dict) else None
+    try:  # MMEngine's per-iteration times: their sum is the pretraining compute time
+        times = hub['log_scalars']['train/time'].data[0]
+        info['wall_time_s'] = float(sum(float(t) for t in times))
+    except (KeyError, TypeError, AttributeError, IndexError):
+        info['wall_time_s'] = None
+    if meta.get('knn_history'):
+        info['knn_monitor'] = [dict(h) for h in meta['knn_history']]
+    return info
+
+
+def load_backbone_weights(model: nn.Module, checkpoint: str) -> BackboneLoadReport:
+    """Load ``backbone.*`` of ``checkpoint`` strictly into ``model.backbone``.
+
+    Raises:
+        FileNotFoundError: A local checkpoint path does not exist.
+        ValueError: No ``backbone.*`` weights, or they do not fit the model's backbone.
+    """
+    if '://' not in checkpoint and not osp.isfile(checkpoint):
+        raise FileNotFoundError(f"checkpoint not found: {checkpoint}; pass a .pth file, zoo://NAME, "
+                                "or 'random' for the random-init baseline")
+    loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    state = _state_dict_of(loaded, checkpoint)
+    backbone = {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
+    if not backbone:
+        first = ', '.join(list(state)[:5])
+        raise ValueError(f'{checkpoint} has no backbone.* weights (first keys: {first}); a '
+                         'moco_plugin / MMEngine checkpoint is expected (convert official '
+                         'releases with moco-convert)')
+    try:
+        result = model.backbone.load_state_dict(backbone, strict=False)
+    except RuntimeError as err:  # shape mismatches raise even with strict=False
+        lines = [ln.strip() for ln in str(err).splitlines() if 'size mismatch' in ln]
+        detail = '; '.join(lines[:3]) or ' '.join(str(err).split())[:300]
+        raise ValueError(f'backbone weights of {checkpoint} do not fit the config\'s backbone '
+                         f'({detail}); check the config (depth, cifar_stem)') from None
+    if result.missing_keys or result.unexpected_keys:
+        raise ValueError(f"backbone weights of {checkpoint} do not fit the config's backbone: "
+                         f'missing {result.missing_keys[:10]}, unexpected '
+                         f'{result.unexpected_keys[:10]}; check the config (depth, cifar_stem)')
+    unused = Counter(k.split('.')[0] for k in state if not k.startswith('backbone.'))
+    model_keys = {k for k in model.state_dict() if not k.startswith('backbone.')}
+    ckpt_keys = {k for k in state if not k.startswith('backbone.')}
+    mismatch = ([sorted(model_keys - ckpt_keys), sorted(ckpt_keys - model_keys)]
+                if model_keys != ckpt_keys else [])
+    return BackboneLoadReport(tensors=len(backbone), unused=dict(sorted(unused.items())),
+                              outside_mismatch=mismatch, pretrain=pretraining_info(loaded))
