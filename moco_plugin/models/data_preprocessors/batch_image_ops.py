@@ -9,8 +9,7 @@ a torchvision transform; the tests compare them with
 """
 from __future__ import annotations
 
-import math
-from typing import Optional, Tuple
+from typing import Optional
 
 import torch
 
@@ -19,64 +18,6 @@ LUMA_WEIGHTS = (0.2989, 0.587, 0.114)
 
 # Colour-jitter operation ids, in the order of torchvision's ``ColorJitter`` factors.
 BRIGHTNESS, CONTRAST, SATURATION, HUE = 0, 1, 2, 3
-
-
-def sample_resized_crop_boxes(num: int, height: int, width: int, scale: Tuple[float, float],
-                              ratio: Tuple[float, float], generator: torch.Generator,
-                              device: torch.device, attempts: int = 10) -> torch.Tensor:
-    """Draw ``num`` crop boxes exactly as ``torchvision.transforms.RandomResizedCrop.get_params``.
-
-    torchvision tries up to 10 times to draw an area fraction uniformly from
-    ``scale`` and an aspect ratio log-uniformly from ``ratio``, keeps the first
-    box that fits in the image and places it uniformly; if none fits, it takes
-    the largest central crop with the aspect ratio clamped to ``ratio``. Here
-    all attempts of all samples are drawn at once and the first fitting one is
-    picked with ``argmax``, which gives the same distribution without a loop.
-
-    Args:
-        num: Number of boxes.
-        height: Image height in pixels.
-        width: Image width in pixels.
-        scale: Range of the crop area as a fraction of the image area.
-        ratio: Range of the aspect ratio (width / height).
-        generator: Random number generator on ``device``.
-        device: Where the boxes are made.
-        attempts: Draws before the central-crop fallback (10 in torchvision).
-
-    Returns:
-        ``(num, 4)`` int64 boxes ``(top, left, box_height, box_width)`` in pixels.
-    """
-    area = height * width
-    draws = torch.rand(num, attempts, 2, generator=generator, device=device)
-    target_area = area * (scale[0] + (scale[1] - scale[0]) * draws[..., 0])
-    log_lo, log_hi = math.log(ratio[0]), math.log(ratio[1])
-    aspect = torch.exp(log_lo + (log_hi - log_lo) * draws[..., 1])
-    box_w = torch.round(torch.sqrt(target_area * aspect))
-    box_h = torch.round(torch.sqrt(target_area / aspect))
-    fits = (box_w > 0) & (box_w <= width) & (box_h > 0) & (box_h <= height)
-    first = fits.to(torch.uint8).argmax(dim=1, keepdim=True)  # first fitting attempt (0 if none)
-    found = fits.any(dim=1)
-    box_w = box_w.gather(1, first).squeeze(1)
-    box_h = box_h.gather(1, first).squeeze(1)
-
-    # torchvision's fallback: the whole image, cropped to the nearest allowed aspect ratio.
-    in_ratio = width / height
-    if in_ratio < min(ratio):
-        fallback_w, fallback_h = width, int(round(width / min(ratio)))
-    elif in_ratio > max(ratio):
-        fallback_w, fallback_h = int(round(height * max(ratio))), height
-    else:
-        fallback_w, fallback_h = width, height
-    box_w = torch.where(found, box_w, float(fallback_w))
-    box_h = torch.where(found, box_h, float(fallback_h))
-
-    # Uniform integer offsets in [0, size - box] (torch.randint(0, size - box + 1) in torchvision).
-    offsets = torch.rand(num, 2, generator=generator, device=device)
-    top = torch.floor(offsets[:, 0] * (height - box_h + 1)).clamp_(max=height - box_h)
-    left = torch.floor(offsets[:, 1] * (width - box_w + 1)).clamp_(max=width - box_w)
-    top = torch.where(found, top, float((height - fallback_h) // 2))
-    left = torch.where(found, left, float((width - fallback_w) // 2))
-    return torch.stack([top, left, box_h, box_w], dim=1).long()
 
 
 def resize_weights(start: torch.Tensor, length: torch.Tensor, in_size: int, out_size: int,

@@ -5,7 +5,6 @@ import functools
 import math
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
 from typing import Dict, Optional, Tuple
 
 import torch
@@ -13,56 +12,15 @@ from mmengine import dist
 from torch import nn
 
 from moco_plugin.models.data_preprocessors import batch_image_ops as ops
+from moco_plugin.models.data_preprocessors.batch_augment_sampling import (MoCoAugmentParams,
+                                                                          mix_seed,
+                                                                          sample_moco_params)
 from moco_plugin.registry import MODELS
-
-_MASK64 = (1 << 64) - 1
-
-
-def _mix_seed(*values: int) -> int:
-    """Hash integers into one 63-bit seed (splitmix64 finaliser), so nearby inputs give unrelated streams."""
-    state = 0x9E3779B97F4A7C15
-    for value in values:
-        state = (state ^ (value & _MASK64)) * 0xBF58476D1CE4E5B9 & _MASK64
-        state = (state ^ (state >> 27)) * 0x94D049BB133111EB & _MASK64
-        state ^= state >> 31
-    return state >> 1
-
 
 @functools.lru_cache(maxsize=None)
 def _thread_pool(size: int) -> ThreadPoolExecutor:
     """A process-wide pool per size (module attributes would break ``copy.deepcopy`` of models)."""
     return ThreadPoolExecutor(max_workers=size, thread_name_prefix='batch_augment')
-
-
-@dataclass
-class MoCoAugmentParams:
-    """The random draws of one :class:`BatchMoCoAugment` call, one row per sample.
-
-    Attributes:
-        crop_boxes: ``(N, 4)`` int64 ``(top, left, height, width)`` in input pixels.
-        flip: ``(N,)`` bool, horizontal flip.
-        jitter_applied: ``(N,)`` bool, whether the colour jitter runs.
-        jitter_factors: ``(N, 4)`` brightness, contrast, saturation factors and hue shift
-            (drawn for every sample; they only matter where ``jitter_applied``).
-        jitter_order: ``(N, 4)`` int64 permutation of the op ids
-            ``BRIGHTNESS, CONTRAST, SATURATION, HUE`` of :mod:`batch_image_ops`.
-        grayscale: ``(N,)`` bool, conversion to grayscale.
-        blur_applied: ``(N,)`` bool, Gaussian blur.
-        blur_sigma: ``(N,)`` blur standard deviation in output pixels.
-    """
-
-    crop_boxes: torch.Tensor
-    flip: torch.Tensor
-    jitter_applied: torch.Tensor
-    jitter_factors: torch.Tensor
-    jitter_order: torch.Tensor
-    grayscale: torch.Tensor
-    blur_applied: torch.Tensor
-    blur_sigma: torch.Tensor
-
-    def select(self, index) -> 'MoCoAugmentParams':
-        """The parameters of the samples ``index`` (a slice or index tensor)."""
-        return MoCoAugmentParams(*(getattr(self, f.name)[index] for f in fields(self)))
 
 
 @MODELS.register_module()
@@ -203,7 +161,7 @@ class BatchMoCoAugment(nn.Module):
         generator = self._generators.get(device)
         if generator is None:
             generator = self._generators[device] = torch.Generator(device=device)
-        generator.manual_seed(_mix_seed(self.seed, self.calls, dist.get_rank()))
+        generator.manual_seed(mix_seed(self.seed, self.calls, dist.get_rank()))
         self.calls += 1
         return generator
 
@@ -225,23 +183,12 @@ class BatchMoCoAugment(nn.Module):
         """
         device = torch.device(device)
         gen = generator if generator is not None else self.next_generator(device)
-
-        def uniform(shape, low, high):
-            return low + (high - low) * torch.rand(shape, generator=gen, device=device)
-
-        boxes = ops.sample_resized_crop_boxes(num, height, width, self.scale, self.ratio, gen, device)
-        flip = torch.rand(num, generator=gen, device=device) < self.flip_prob
-        jitter_applied = torch.rand(num, generator=gen, device=device) < self.jitter_prob
-        factors = torch.stack([uniform(num, low, high) for low, high in self.jitter_ranges], dim=1)
-        # argsort of i.i.d. uniforms is a uniformly random permutation (torch.randperm(4) per sample).
-        order = torch.rand(num, 4, generator=gen, device=device).argsort(dim=1)
-        grayscale = torch.rand(num, generator=gen, device=device) < self.grayscale_prob
         out_h, out_w = self.output_size(height, width)
-        blur_applied = torch.rand(num, generator=gen, device=device) < \
-            self.effective_blur_prob(out_h, out_w)
-        blur_sigma = uniform(num, *self.blur_sigma)
-        return MoCoAugmentParams(boxes, flip, jitter_applied, factors, order, grayscale,
-                                 blur_applied, blur_sigma)
+        return sample_moco_params(
+            num, height, width, scale=self.scale, ratio=self.ratio, flip_prob=self.flip_prob,
+            jitter_prob=self.jitter_prob, jitter_ranges=self.jitter_ranges,
+            grayscale_prob=self.grayscale_prob, blur_prob=self.effective_blur_prob(out_h, out_w),
+            blur_sigma=self.blur_sigma, generator=gen, device=device)
 
     # --- the augmentation ----------------------------------------------------
     def augment(self, images: torch.Tensor, params: MoCoAugmentParams) -> torch.Tensor:
