@@ -10,6 +10,7 @@ from typing import Callable, NoReturn
 
 from tqdm import tqdm
 
+from moco_plugin import registry
 from moco_plugin.registry import close_names
 
 # Exceptions raised for bad input (config, paths, files); anything else is a bug and
@@ -19,7 +20,6 @@ USER_ERRORS = (KeyError, TypeError, ValueError, FileNotFoundError, NotADirectory
 
 
 def _registered_class(name: str):
-    from moco_plugin import registry
     for reg in (registry.MODELS, registry.HOOKS, registry.DATASETS, registry.TRANSFORMS,
                 registry.OPTIM_WRAPPERS, registry.PARAM_SCHEDULERS, registry.LOOPS):
         node = reg

@@ -4,6 +4,9 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict, Optional, Tuple
 
+import moco_plugin.datasets  # noqa: F401  (registers the dataset types it builds)
+from moco_plugin.registry import DATASETS
+
 # Which splits serve as k-NN bank / linear-probe training set and as test set.
 EVAL_SPLITS = {'CIFAR10': ('train', 'test'), 'ImageFolderDataset': ('train', 'val')}
 # Native image side: CIFAR is evaluated at 32 px as it was pretrained.
@@ -67,6 +70,4 @@ def eval_dataset_cfg(dataset_cfg: Dict[str, Any], split: str, image_size: Option
 
 def build_eval_dataset(cfg_dict: Dict[str, Any]):
     """Build a dataset config with the moco_plugin registry (imports register the datasets)."""
-    import moco_plugin.datasets  # noqa: F401
-    from moco_plugin.registry import DATASETS
     return DATASETS.build(cfg_dict)

@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any, Dict, Optional, Tuple, Union
 
 from moco_plugin.utils.hashing import sha256_of_file, sha256_of_state_dict
+from moco_plugin.utils.safe_load import safe_torch_load
+from moco_plugin.zoo.export import backbone_state_dict
+from moco_plugin.zoo.layouts import PROJECT, project_state_dict
 from moco_plugin.zoo.metafile import read_json
 from moco_plugin.zoo.schema import ZooEntry
 
@@ -124,7 +127,6 @@ def _measured_these_weights(numbers: BenchmarkNumbers, file_sha256: str,
         return True
     if numbers.weights_sha256 is None:
         return False
-    from moco_plugin.zoo.export import backbone_state_dict
     return sha256_of_state_dict(backbone_state_dict({'state_dict': state})) == numbers.weights_sha256
 
 
@@ -167,8 +169,6 @@ def make_project_entry(checkpoint_path: Union[str, Path], name: str, algorithm: 
         reproduce: Default: ``python tools/train.py CONFIG``.
         notes: Free text for the table.
     """
-    from moco_plugin.utils.safe_load import safe_torch_load
-    from moco_plugin.zoo.layouts import PROJECT, project_state_dict
 
     checkpoint_path = Path(checkpoint_path)
     checkpoint = safe_torch_load(str(checkpoint_path), map_location='cpu')

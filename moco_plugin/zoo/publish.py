@@ -18,6 +18,7 @@ from typing import Any, Dict, Tuple, Union
 import torch
 
 from moco_plugin.utils.atomic_io import atomic_write_bytes
+from moco_plugin.utils.safe_load import safe_torch_load
 from moco_plugin.zoo.layouts import PROJECT, project_state_dict
 from moco_plugin.zoo.schema import NAME_PATTERN
 
@@ -57,7 +58,6 @@ def publish_checkpoint(checkpoint_path: Union[str, Path], out_dir: Union[str, Pa
         ValueError: ``name`` is not a valid zoo name, or the file is not a
             checkpoint of this project (official releases are listed as they are).
     """
-    from moco_plugin.utils.safe_load import safe_torch_load
 
     if not NAME_PATTERN.match(name):
         raise ValueError(f'--name {name!r}: zoo names are lowercase letters, digits and _.-')

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import List, Sequence, Union
 
+from moco_plugin.datasets.base_dataset import build_pipeline
 from moco_plugin.registry import TRANSFORMS
 
 
@@ -19,7 +20,6 @@ class MultiView:
 
     def __init__(self, transforms: Union[Sequence[dict], Sequence[Sequence[dict]]],
                  num_views: int = 2) -> None:
-        from moco_plugin.datasets.base_dataset import build_pipeline
         per_view = transforms and isinstance(transforms[0], (list, tuple))
         pipelines = list(transforms) if per_view else [transforms] * num_views
         if not pipelines:
