@@ -75,3 +75,70 @@ def test_hook_applies_scheduled_momentum_and_logs_it():
 def test_hook_requires_momentum_pairs():
     with pytest.raises(ValueError, match='declares no momentum_pairs'):
         MomentumUpdateHook().before_train(_runner(nn.Linear(1, 1), 0, 1))
+
+
+class _SettingsModel(_PairModel):
+    DEFAULT_MOMENTUM = dict(momentum=0.99, end_momentum=1.0, schedule='cosine')
+
+    def __init__(self, **settings):
+        super().__init__()
+        self.settings = settings
+
+    def momentum_settings(self):
+        return dict(self.settings)
+
+
+def test_hook_reads_the_momentum_from_the_model():
+    hook = MomentumUpdateHook()
+    hook.before_train(_runner(_SettingsModel(momentum=0.9, schedule='constant'), 0, 10))
+    assert (hook.momentum, hook.schedule) == (0.9, 'constant')
+    # Neither the model nor the hook sets it: the algorithm's default (BYOL's cosine here).
+    hook = MomentumUpdateHook()
+    hook.before_train(_runner(_SettingsModel(), 0, 10))
+    assert (hook.momentum, hook.end_momentum, hook.schedule) == (0.99, 1.0, 'cosine')
+    # Set on the hook only (configs written before model.momentum existed): the hook's value.
+    hook = MomentumUpdateHook(momentum=0.5)
+    hook.before_train(_runner(_SettingsModel(), 0, 10))
+    assert hook.momentum == 0.5
+
+
+def test_momentum_set_twice_with_different_values_is_refused():
+    hook = MomentumUpdateHook(momentum=0.99)
+    with pytest.raises(ValueError, match=r"set twice with different values \(momentum: model 0.9, "
+                                         r"MomentumUpdateHook 0.99\)"):
+        hook.before_train(_runner(_SettingsModel(momentum=0.9), 0, 10))
+    agreeing = MomentumUpdateHook(momentum=0.9)
+    agreeing.before_train(_runner(_SettingsModel(momentum=0.9), 0, 10))
+    assert agreeing.momentum == 0.9
+
+
+@pytest.mark.parametrize('momentum', [0.0, 1.0])
+def test_momentum_zero_copies_and_one_freezes_the_moco_key_encoder(momentum):
+    from moco_plugin.registry import MODELS
+    import moco_plugin.models  # noqa: F401
+    model = MODELS.build(dict(
+        type='MoCo', queue_len=16, feat_dim=8, momentum=momentum,
+        backbone=dict(type='ResNet', depth=18),
+        neck=dict(type='MoCoV2Neck', in_channels=512, hid_channels=16, out_channels=8),
+        head=dict(type='InfoNCEHead', temperature=0.2)))
+    model.init_weights()
+    start = {k: v.clone() for k, v in model.key_backbone.state_dict().items()}
+    hook = MomentumUpdateHook()
+    runner = _runner(model, 0, 3)
+    hook.before_train(runner)
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.5)
+    for step in range(3):
+        runner.iter = step
+        views = [torch.randn(4, 3, 32, 32), torch.randn(4, 3, 32, 32)]
+        optimizer.zero_grad()
+        model(views, mode='loss')['loss'].backward()
+        optimizer.step()
+        model.queue.flush()
+        hook.after_train_iter(runner, step)
+        query = dict(model.backbone.named_parameters())
+        for name, key_param in model.key_backbone.named_parameters():
+            if momentum == 0.0:  # the key encoder is the query encoder after every step
+                torch.testing.assert_close(key_param, query[name], rtol=0, atol=0)
+            else:  # never moves
+                torch.testing.assert_close(key_param, start[name], rtol=0, atol=0)
+    assert not torch.equal(model.backbone.conv1.weight, start['conv1.weight'])

@@ -7,9 +7,5 @@ _base_ = [
     '../_base_/schedules/sgd_steplr-200e.py',
     '../_base_/default_runtime.py',
 ]
-model = dict(queue_len=4096, bn_splits=8, backbone=dict(cifar_stem=True))
-custom_hooks = [
-    dict(type='MomentumUpdateHook', momentum=0.99, schedule='constant'),
-    dict(type='QueueHook'),
-]
+model = dict(queue_len=4096, momentum=0.99, bn_splits=8, backbone=dict(cifar_stem=True))
 optim_wrapper = dict(optimizer=dict(lr=0.03, weight_decay=5e-4))

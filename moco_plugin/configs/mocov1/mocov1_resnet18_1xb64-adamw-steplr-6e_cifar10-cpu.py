@@ -15,6 +15,7 @@ _base_ = [
 
 model = dict(
     queue_len=4096,
+    momentum=0.99,
     bn_splits=4,
     backbone=dict(cifar_stem=False),
     data_preprocessor=dict(batch_augment=dict(
@@ -25,7 +26,7 @@ model = dict(
 train_dataloader = dict(batch_size=64)
 default_hooks = dict(logger=dict(interval=50), checkpoint=dict(interval=1))
 custom_hooks = [
-    dict(type='MomentumUpdateHook', momentum=0.99, schedule='constant'),
+    dict(type='MomentumUpdateHook'),
     dict(type='QueueHook'),
     dict(type='KNNMonitorHook', interval=1, k=200, bank_size=5000, query_size=1000, num_workers=0),
 ]

@@ -10,12 +10,9 @@ _base_ = [
 ]
 model = dict(
     queue_len=4096,
+    momentum=0.99,
     bn_splits=8,
     backbone=dict(cifar_stem=True),
     head=dict(temperature=0.1),
 )
-custom_hooks = [
-    dict(type='MomentumUpdateHook', momentum=0.99, schedule='constant'),
-    dict(type='QueueHook'),
-]
 optim_wrapper = dict(optimizer=dict(lr=0.03, weight_decay=5e-4))

@@ -14,6 +14,7 @@ _base_ = [
 
 model = dict(
     queue_len=4096,
+    momentum=0.99,
     bn_splits=4,
     backbone=dict(cifar_stem=False),
     head=dict(temperature=0.1),
@@ -27,7 +28,7 @@ model = dict(
 train_dataloader = dict(batch_size=64)
 default_hooks = dict(logger=dict(interval=50), checkpoint=dict(interval=1))
 custom_hooks = [
-    dict(type='MomentumUpdateHook', momentum=0.99, schedule='constant'),
+    dict(type='MomentumUpdateHook'),
     dict(type='QueueHook'),
     # k-NN top-1 on 5,000 training / 1,000 test images after every epoch (seconds each)
     dict(type='KNNMonitorHook', interval=1, k=200, bank_size=5000, query_size=1000, num_workers=0),

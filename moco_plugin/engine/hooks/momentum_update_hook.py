@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Optional, Sequence
+from typing import Optional
 
 import torch
 from mmengine.hooks import Hook
@@ -57,6 +57,12 @@ class MomentumUpdateHook(Hook):
     target encoder that the next step will use. The momentum is a function of
     the iteration only, so resuming needs no extra state.
 
+    The settings come from the model (``model.momentum``, ``model.end_momentum``,
+    ``model.momentum_schedule``, see ``momentum_settings()``), so a sweep changes one
+    model key; the hook's own arguments are for models that do not set them. A value
+    set in both places must agree (else a one-line error at train start); one set in
+    neither is the algorithm's ``DEFAULT_MOMENTUM``.
+
     Args:
         momentum: Momentum at the first step (0.999 in MoCo, 0.99 for CIFAR).
         end_momentum: Momentum at the last step for the cosine schedule.
@@ -65,16 +71,34 @@ class MomentumUpdateHook(Hook):
     """
 
     priority = 'NORMAL'
+    FALLBACK = dict(momentum=0.999, end_momentum=1.0, schedule='constant')
 
-    def __init__(self, momentum: float = 0.999, end_momentum: float = 1.0,
-                 schedule: str = 'constant', interval: int = 1) -> None:
+    def __init__(self, momentum: Optional[float] = None, end_momentum: Optional[float] = None,
+                 schedule: Optional[str] = None, interval: int = 1) -> None:
+        self.given = {k: v for k, v in dict(momentum=momentum, end_momentum=end_momentum,
+                                            schedule=schedule).items() if v is not None}
+        self._apply({**self.FALLBACK, **self.given})
+        self.interval = interval
+
+    def _apply(self, settings: dict) -> None:
+        momentum, end_momentum, schedule = (settings['momentum'], settings['end_momentum'],
+                                            settings['schedule'])
         if not 0.0 <= momentum <= 1.0 or not 0.0 <= end_momentum <= 1.0:
             raise ValueError(f'momentum values must be in [0, 1], got {momentum} and {end_momentum}')
         momentum_at(0, 1, momentum, end_momentum, schedule)  # validates the schedule name
-        self.momentum = momentum
-        self.end_momentum = end_momentum
-        self.schedule = schedule
-        self.interval = interval
+        self.momentum, self.end_momentum, self.schedule = momentum, end_momentum, schedule
+
+    def resolve(self, model) -> dict:
+        """The model's settings, else the hook's, else the model's ``DEFAULT_MOMENTUM``."""
+        from_model = model.momentum_settings() if hasattr(model, 'momentum_settings') else {}
+        clashes = [f'{key}: model {from_model[key]!r}, MomentumUpdateHook {self.given[key]!r}'
+                   for key in from_model if key in self.given and from_model[key] != self.given[key]]
+        if clashes:
+            raise ValueError('the EMA momentum is set twice with different values ('
+                             + '; '.join(clashes) + '); set it in one place, the model '
+                             '(model.momentum / end_momentum / momentum_schedule)')
+        defaults = {**self.FALLBACK, **getattr(model, 'DEFAULT_MOMENTUM', {})}
+        return {**defaults, **self.given, **from_model}
 
     def before_train(self, runner) -> None:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
@@ -83,6 +107,11 @@ class MomentumUpdateHook(Hook):
             raise ValueError(f'MomentumUpdateHook: {type(model).__name__} declares no '
                              'momentum_pairs(); remove the hook from custom_hooks or use a model '
                              'with a target encoder')
+        self._apply(self.resolve(model))
+        if hasattr(runner, 'logger'):
+            end = f' to {self.end_momentum}' if self.schedule == 'cosine' else ''
+            runner.logger.info(f'MomentumUpdateHook: momentum {self.momentum} ({self.schedule}'
+                               f'{end}), every {self.interval} iteration(s)')
         if hasattr(model, 'declare_training_hooks'):
             model.declare_training_hooks('MomentumUpdateHook')
 

@@ -53,6 +53,24 @@ class BaseSelfSupervisor(BaseModel):
         self.head = MODELS.build(head) if head is not None else nn.Identity()
         self._declared_hooks: Set[str] = set()
         self._hooks_checked = False
+        self._momentum_settings: Dict[str, object] = {}
+
+    # The paper's EMA of an algorithm with a target encoder (MoCo, BYOL); empty without one.
+    DEFAULT_MOMENTUM: Dict[str, object] = {}
+
+    def set_momentum(self, momentum: Optional[float] = None, end_momentum: Optional[float] = None,
+                     schedule: Optional[str] = None) -> None:
+        """Record the EMA settings given to the model (``None``: not set here).
+
+        :class:`~moco_plugin.engine.hooks.MomentumUpdateHook` reads them, so a sweep sets
+        ``model.momentum`` instead of a position in ``custom_hooks``.
+        """
+        given = dict(momentum=momentum, end_momentum=end_momentum, schedule=schedule)
+        self._momentum_settings = {k: v for k, v in given.items() if v is not None}
+
+    def momentum_settings(self) -> Dict[str, object]:
+        """The EMA settings set on the model: a subset of ``momentum``, ``end_momentum``, ``schedule``."""
+        return dict(self._momentum_settings)
 
     def required_hooks(self) -> List[str]:
         """Type names of the hooks a training run of this model cannot do without."""

@@ -27,13 +27,21 @@ class BYOL(BaseSelfSupervisor):
         backbone: Backbone config.
         neck: Projection neck config (``BYOLNeck``).
         head: Predictor + loss config (``LatentPredictHead`` with ``predictor='byol'``).
+        momentum: Start momentum of the target network (default 0.99).
+        end_momentum: End momentum of the cosine schedule (default 1.0).
+        momentum_schedule: ``'cosine'`` (default) or ``'constant'``.
         data_preprocessor: Data preprocessor config.
         init_cfg: Weight-initialisation config.
     """
 
-    def __init__(self, backbone: dict, neck: dict, head: dict,
+    # The paper's schedule: 0.99 rising to 1 along a cosine (Sec. 3.2).
+    DEFAULT_MOMENTUM = dict(momentum=0.99, end_momentum=1.0, schedule='cosine')
+
+    def __init__(self, backbone: dict, neck: dict, head: dict, momentum: Optional[float] = None,
+                 end_momentum: Optional[float] = None, momentum_schedule: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None) -> None:
         super().__init__(backbone, neck, head, data_preprocessor, init_cfg)
+        self.set_momentum(momentum, end_momentum, momentum_schedule)
         self.target_backbone = self.momentum_copy(self.backbone)
         self.target_neck = self.momentum_copy(self.neck)
 

@@ -45,15 +45,23 @@ class MoCo(BaseSelfSupervisor):
         shuffle_bn: Shuffle the key batch before the key encoder.
         symmetric: Use the symmetric loss ``ctr(q1, k2) + ctr(q2, k1)`` of the
             CIFAR-10 demo; both key batches are enqueued.
+        momentum: EMA momentum ``m`` of the key encoder (default 0.999, the paper's;
+            the authors' CIFAR-10 demo uses 0.99). ``m = 0`` copies the query encoder
+            every step, ``m = 1`` never moves the key encoder. Applied by
+            ``MomentumUpdateHook``.
+        end_momentum: Final momentum of the ``'cosine'`` schedule.
+        momentum_schedule: ``'constant'`` (MoCo) or ``'cosine'``.
         data_preprocessor: Data preprocessor config.
         init_cfg: Weight-initialisation config.
     """
 
     def __init__(self, backbone: dict, neck: dict, head: dict, queue_len: int = 65536,
                  feat_dim: int = 128, bn_splits: int = 1, shuffle_bn: bool = True,
-                 symmetric: bool = False, data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 symmetric: bool = False, momentum: Optional[float] = None,
+                 end_momentum: Optional[float] = None, momentum_schedule: Optional[str] = None,
+                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None) -> None:
         super().__init__(backbone, neck, head, data_preprocessor, init_cfg)
+        self.set_momentum(momentum, end_momentum, momentum_schedule)
         convert_split_bn(self.backbone, bn_splits)
         self.bn_splits = bn_splits
         self.shuffle_bn = shuffle_bn
@@ -61,6 +69,8 @@ class MoCo(BaseSelfSupervisor):
         self.key_backbone = self.momentum_copy(self.backbone)
         self.key_neck = self.momentum_copy(self.neck)
         self.queue = FeatureQueue(queue_len, feat_dim, keys_per_sample=2 if symmetric else 1)
+
+    DEFAULT_MOMENTUM = dict(momentum=0.999, end_momentum=1.0, schedule='constant')
 
     def momentum_pairs(self) -> Sequence[Tuple[nn.Module, nn.Module]]:
         return [(self.backbone, self.key_backbone), (self.neck, self.key_neck)]
