@@ -1,19 +1,20 @@
 """Enqueue the keys of each training step into every FeatureQueue of the model."""
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List, Optional, Union
 
 from mmengine import dist
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from moco_plugin.models.utils import FeatureQueue
+from moco_plugin.models.utils import FeatureBank, FeatureQueue
 from moco_plugin.registry import HOOKS
 
 
-def find_queues(model) -> List[FeatureQueue]:
+def find_queues(model) -> List[Union[FeatureQueue, FeatureBank]]:
+    """Every feature memory of ``model`` that is written after the step: queues and banks."""
     model = model.module if is_model_wrapper(model) else model
-    return [m for m in model.modules() if isinstance(m, FeatureQueue)]
+    return [m for m in model.modules() if isinstance(m, (FeatureQueue, FeatureBank))]
 
 
 @HOOKS.register_module()
@@ -42,7 +43,7 @@ class QueueHook(Hook):
     def before_train(self, runner) -> None:
         queues = find_queues(runner.model)
         if not queues:
-            raise ValueError('QueueHook: the model has no FeatureQueue; remove QueueHook '
+            raise ValueError('QueueHook: the model has no FeatureQueue or FeatureBank; remove QueueHook '
                              'from custom_hooks')
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         if hasattr(model, 'declare_training_hooks'):
@@ -52,7 +53,12 @@ class QueueHook(Hook):
         drop_last = getattr(loader.batch_sampler, 'drop_last', loader.drop_last)
         world_size = dist.get_world_size()
         problems = []
-        for queue in queues:
+        dataset_size = len(loader.dataset) if hasattr(loader.dataset, '__len__') else None
+        for bank in (q for q in queues if isinstance(q, FeatureBank)):
+            if dataset_size is not None and bank.size != dataset_size:
+                problems.append(f'the memory bank has {bank.size} entries but the training set '
+                                f'{dataset_size} images; set model.bank_size={dataset_size}')
+        for queue in (q for q in queues if isinstance(q, FeatureQueue)):
             step_keys = batch_size * world_size * queue.keys_per_sample
             if queue.size % step_keys:
                 problems.append(

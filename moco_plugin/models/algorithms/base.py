@@ -8,7 +8,7 @@ import torch
 from mmengine.model import BaseModel
 from torch import nn
 
-from moco_plugin.models.utils import FeatureQueue
+from moco_plugin.models.utils import FeatureBank, FeatureQueue
 from moco_plugin.registry import MODELS
 
 Inputs = Union[torch.Tensor, List[torch.Tensor]]
@@ -77,7 +77,7 @@ class BaseSelfSupervisor(BaseModel):
         needed = []
         if self.momentum_pairs():
             needed.append('MomentumUpdateHook')
-        if any(isinstance(m, FeatureQueue) for m in self.modules()):
+        if any(isinstance(m, (FeatureQueue, FeatureBank)) for m in self.modules()):
             needed.append('QueueHook')
         return needed
 
@@ -93,7 +93,8 @@ class BaseSelfSupervisor(BaseModel):
         """Raise :class:`MissingTrainingHookError` if a :meth:`required_hooks` is undeclared."""
         missing = [name for name in self.required_hooks() if name not in self._declared_hooks]
         if missing:
-            what = {'QueueHook': 'queue of negatives', 'MomentumUpdateHook': 'target encoder'}
+            what = {'QueueHook': 'memory of negatives (queue or bank)',
+                    'MomentumUpdateHook': 'target encoder'}
             listed = ', '.join(f"dict(type='{name}')" for name in missing)
             raise MissingTrainingHookError(
                 f'{type(self).__name__} trains without {" and ".join(missing)}: its '

@@ -31,11 +31,16 @@ class InfoNCEHead(nn.Module):
 
     def logits(self, query: torch.Tensor, key: torch.Tensor,
                negatives: torch.Tensor) -> torch.Tensor:
-        """Return the ``(N, 1 + K)`` logits; column 0 is the positive."""
+        """Return the ``(N, 1 + K)`` logits; column 0 is the positive.
+
+        ``negatives`` is ``(K, C)``, shared by all queries (MoCo's queue), or ``(N, K, C)``,
+        one set per query (a memory bank's draws, the other keys of an end-to-end batch).
+        """
         with torch.autocast(query.device.type, enabled=False):
             query, key, negatives = query.float(), key.float(), negatives.float()
             positive = (query * key).sum(dim=1, keepdim=True)
-            negative = query @ negatives.t()
+            negative = (query @ negatives.t() if negatives.dim() == 2 else
+                        torch.einsum('nc,nkc->nk', query, negatives))
             return torch.cat([positive, negative], dim=1) / self.temperature
 
     def loss(self, query: torch.Tensor, key: torch.Tensor,

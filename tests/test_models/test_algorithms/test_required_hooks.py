@@ -34,8 +34,8 @@ def test_first_training_step_without_queue_hook_fails_in_one_line():
         model.parse_losses(losses)  # MMEngine's train_step and DDP wrapper both call it
     message = str(err.value)
     assert '\n' not in message
-    assert message == ('MoCo trains without QueueHook: its queue of negatives would never be '
-                       "updated; add dict(type='QueueHook') to custom_hooks")
+    assert message == ('MoCo trains without QueueHook: its memory of negatives (queue or bank) '
+                       "would never be updated; add dict(type='QueueHook') to custom_hooks")
 
 
 def test_declared_hooks_let_the_step_run():

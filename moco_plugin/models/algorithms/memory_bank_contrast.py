@@ -1,0 +1,61 @@
+"""The memory-bank mechanism of contrastive learning (InstDisc), as compared in MoCo's Fig. 3."""
+from __future__ import annotations
+
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn.functional as F
+
+from moco_plugin.models.algorithms.base import BaseSelfSupervisor
+from moco_plugin.models.utils import FeatureBank
+from moco_plugin.registry import MODELS
+
+
+@MODELS.register_module()
+class MemoryBankContrast(BaseSelfSupervisor):
+    """Contrast each image with its own memory and ``K`` random memories of other images.
+
+    `InstDisc <https://arxiv.org/abs/1805.01978>`_ keeps one feature per training image
+    (:class:`FeatureBank`); MoCo (`arXiv 1911.05722 <https://arxiv.org/abs/1911.05722>`_,
+    Sec. 3.2 and Fig. 2b) compares it with MoCo under the same InfoNCE loss: the query is
+    the encoder's feature of one augmented view, the positive key is the bank entry of the
+    same image, the negatives are ``K`` entries of other images drawn uniformly, and
+    after the step the image's entry moves toward the query with momentum 0.5. The keys
+    are therefore features of many past encoders: the inconsistency MoCo's slowly moving
+    key encoder removes.
+
+    Args:
+        backbone: Backbone config.
+        neck: Projection neck config.
+        head: ``InfoNCEHead`` config.
+        bank_size: Entries of the bank: the number of training images (``QueueHook``
+            checks it against the training set).
+        feat_dim: Embedding dimension (the neck's output).
+        num_negatives: ``K`` entries drawn per query.
+        bank_momentum: Momentum of the bank update (0.5 in InstDisc).
+        data_preprocessor: Data preprocessor config.
+        init_cfg: Weight-initialisation config.
+    """
+
+    def __init__(self, backbone: dict, neck: dict, head: dict, bank_size: int,
+                 feat_dim: int = 128, num_negatives: int = 4096, bank_momentum: float = 0.5,
+                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None) -> None:
+        super().__init__(backbone, neck, head, data_preprocessor, init_cfg)
+        if num_negatives < 1:
+            raise ValueError(f'num_negatives must be >= 1, got {num_negatives}')
+        self.num_negatives = num_negatives
+        self.bank = FeatureBank(bank_size, feat_dim, bank_momentum)
+
+    def loss(self, inputs: List[torch.Tensor], data_samples: Optional[dict] = None
+             ) -> Dict[str, torch.Tensor]:
+        """InfoNCE of the query against its bank entry and ``K`` other entries; stage the query."""
+        if not isinstance(data_samples, dict) or 'idx' not in data_samples:
+            raise ValueError('MemoryBankContrast needs the image indices (data_samples["idx"]); '
+                             'use a dataset of moco_plugin, whose items carry them')
+        indices = torch.as_tensor(data_samples['idx'], device=inputs[0].device).long().view(-1)
+        query = F.normalize(self.neck(self.backbone(inputs[0])).float(), dim=1)
+        positive = self.bank.features[indices]
+        negatives = self.bank.sample_negatives(indices, self.num_negatives)
+        loss = self.head.loss(query, positive, negatives)
+        self.bank.stage(indices, query)
+        return dict(loss=loss)
