@@ -1,0 +1,195 @@
+"""``tools/sweep.py SPEC``: train and evaluate every run of a sweep, then tabulate and plot.
+
+Each run trains with ``moco_plugin.cli.train`` and is evaluated with
+``moco_plugin.cli.benchmark_linear`` (k-NN by default), both as subprocesses with the run's
+``--cfg-options``. A run whose ``result.json`` exists is skipped, so an interrupted sweep
+continues where it stopped; invalid runs are refused before any starts.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from moco_plugin.cli.errors import run_cli
+from moco_plugin.cli.sweep_spec import SweepRun, SweepSpec, check_runs, expand, load_spec, run_config
+from moco_plugin.registry import DATASETS
+from moco_plugin.utils.atomic_io import atomic_write_text
+from moco_plugin.utils.config_files import find_config
+
+PROG = 'sweep.py'
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=PROG, description='Run a sweep spec: train, evaluate, '
+                                     'tabulate and plot every run.')
+    parser.add_argument('spec', type=Path, help='sweep spec (JSON, see moco_plugin/cli/sweep_spec.py)')
+    parser.add_argument('--work-root', type=Path, default=Path('work_dirs/sweeps'))
+    parser.add_argument('--out', type=Path, help='results page (default benchmarks/ablations/NAME.md)')
+    parser.add_argument('--jobs', type=int, default=1, help='runs at a time')
+    parser.add_argument('--data-root', help='dataset folder, passed to every run')
+    parser.add_argument('--dry-run', action='store_true', help='list and check the runs only')
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f'--jobs must be >= 1, got {args.jobs}')
+    return args
+
+
+def count_dataset(dataset_cfg: dict) -> int:
+    """Images of a dataset config, without decoding them."""
+    return len(DATASETS.build({**dataset_cfg, 'in_memory': False, 'pipeline': [],
+                               'subset_size': None}))
+
+
+def _command(module: str, *args: str) -> List[str]:
+    return [sys.executable, '-m', module, *args]
+
+
+def run_one(spec: SweepSpec, run: SweepRun, work_root: Path, data_root: Optional[str]) -> Dict:
+    """Train and evaluate one run (skipped when its result exists); return its summary."""
+    folder = work_root / spec.name / run.run_id
+    summary_path = folder / 'run.json'
+    if summary_path.is_file():
+        return json.loads(summary_path.read_text())
+    config = str(run_config_path(spec))
+    common = ['--data-root', data_root] if data_root else []
+    options = ['--cfg-options', *run.as_cli_options()]
+    started = time.perf_counter()
+    train = _command('moco_plugin.cli.train', config, '--work-dir', str(folder), *common,
+                     *(['--amp'] if spec.amp else []), *options)
+    _run_logged(train, folder / 'train.log', run.run_id)
+    train_s = time.perf_counter() - started
+    epochs = run_config(spec, run).train_cfg.max_epochs
+    result_path = folder / 'result.json'
+    bench = _command('moco_plugin.cli.benchmark_linear', config, str(folder / f'epoch_{epochs}.pth'),
+                     *spec.benchmark, '--quiet', '--out', str(result_path), '--name', run.run_id,
+                     '--markdown', str(folder / 'results.md'), *common, *options)
+    _run_logged(bench, folder / 'benchmark.log', run.run_id)
+    result = json.loads(result_path.read_text())
+    cfg = run_config(spec, run)
+    iters = result['pretrain'].get('iters') or 0
+    summary = dict(run_id=run.run_id, values=run.values, seed=run.seed, iters=iters,
+                   batch_size=cfg.train_dataloader.batch_size, train_wall_s=round(train_s, 1),
+                   images_per_s=round(iters * cfg.train_dataloader.batch_size / train_s, 1),
+                   knn_top1=_knn_top1(result), linear_top1=(result.get('linear') or {}).get('top1'))
+    atomic_write_text(json.dumps(summary, indent=2) + '\n', summary_path)
+    return summary
+
+
+def run_config_path(spec: SweepSpec) -> Path:
+    return find_config(spec.config)
+
+
+def _knn_top1(result: Dict) -> Optional[float]:
+    knn = result.get('knn') or {}
+    return float(next(iter(knn.values()))['top1']) if knn else None
+
+
+def _run_logged(command: List[str], log_path: Path, run_id: str) -> None:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, 'w') as log:
+        code = subprocess.call(command, stdout=log, stderr=subprocess.STDOUT)
+    if code:
+        last = [ln for ln in log_path.read_text().splitlines() if ln.strip()][-1:] or ['']
+        raise RuntimeError(f'run {run_id} failed ({" ".join(command[2:4])}): {last[0][-300:]} '
+                           f'(log: {log_path})')
+
+
+def _format(value: Any) -> str:
+    return f'{value:g}' if isinstance(value, float) else str(value)
+
+
+def table(spec: SweepSpec, summaries: List[Dict]) -> str:
+    """Markdown: one row per combination of values, mean ± std of k-NN top-1 over seeds."""
+    keys = list(spec.sweep)
+    momentum = 'model.momentum' in keys
+    head = keys + ['seeds', 'k-NN top-1 mean ± std', 'per seed', 'iterations', 'images/s',
+                   'train wall s'] + (['1/(1-m)', '1/(1-m) / iterations'] if momentum else [])
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for values, rows in _grouped(spec, summaries):
+        scores = [r['knn_top1'] for r in rows if r['knn_top1'] is not None]
+        mean = statistics.mean(scores) if scores else float('nan')
+        std = statistics.stdev(scores) if len(scores) > 1 else 0.0
+        cells = [_format(values[k]) for k in keys] + [
+            str(len(rows)), f'{mean:.2f} ± {std:.2f}', ' / '.join(f'{s:.2f}' for s in scores),
+            str(rows[0]['iters']), f'{statistics.mean(r["images_per_s"] for r in rows):.0f}',
+            f'{statistics.mean(r["train_wall_s"] for r in rows):.0f}']
+        if momentum:
+            m = float(values['model.momentum'])
+            horizon = math.inf if m >= 1 else 1 / (1 - m)
+            cells += [f'{horizon:.0f}', f'{horizon / max(rows[0]["iters"], 1):.3g}']
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+def _grouped(spec: SweepSpec, summaries: List[Dict]):
+    order: Dict[str, List[Dict]] = {}
+    for row in summaries:
+        order.setdefault(json.dumps(row['values'], sort_keys=True), []).append(row)
+    return [(rows[0]['values'], rows) for rows in order.values()]
+
+
+def plot(spec: SweepSpec, summaries: List[Dict], path: Path) -> None:
+    """k-NN top-1 (mean, error bars: std over seeds) against the spec's ``x`` key."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    points = []
+    for values, rows in _grouped(spec, summaries):
+        scores = [r['knn_top1'] for r in rows if r['knn_top1'] is not None]
+        if scores:
+            points.append((values[spec.x], statistics.mean(scores),
+                           statistics.stdev(scores) if len(scores) > 1 else 0.0))
+    xs = [str(p[0]) for p in points]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.errorbar(range(len(points)), [p[1] for p in points], yerr=[p[2] for p in points],
+                marker='o', capsize=3)
+    ax.set_xticks(range(len(points)), xs)
+    ax.set_xlabel(spec.x)
+    ax.set_ylabel('k-NN top-1 (%)')
+    ax.set_title(f'{spec.name}: {spec.config}')
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def sweep(args: argparse.Namespace) -> List[Dict]:
+    spec = load_spec(args.spec)
+    runs = expand(spec)
+    problems = check_runs(spec, runs, count_dataset)
+    if problems:
+        raise ValueError(f'{len(problems)} invalid run(s), none started: ' + '; '.join(problems))
+    print(f'{spec.name}: {len(runs)} runs ({len(spec.seeds)} seed(s) each)', flush=True)
+    if args.dry_run:
+        print('\n'.join(f'{r.run_id}: {" ".join(r.as_cli_options())}' for r in runs))
+        return []
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        summaries = list(pool.map(lambda r: run_one(spec, r, args.work_root, args.data_root), runs))
+    out = args.out or Path('benchmarks/ablations') / f'{spec.name}.md'
+    png = out.with_suffix('.png')
+    command = ' '.join(['python tools/sweep.py', str(args.spec)] + (
+        [f'--jobs {args.jobs}'] if args.jobs > 1 else []))
+    text = (f'# Sweep {spec.name}\n\n{spec.notes}\n\nCommand: `{command}`; base config '
+            f'`{spec.config}`, shared options `{json.dumps(spec.cfg_options)}`.\n\n'
+            + table(spec, summaries) + f'\n![{spec.name}]({png.name})\n')
+    atomic_write_text(text, out)
+    plot(spec, summaries, png)
+    print(text)
+    return summaries
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parse_args(argv)
+    run_cli(PROG, lambda: sweep(args))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,141 @@
+"""Sweep specs: a base config, keys and their values, seeds; expanded into checked runs.
+
+A spec is a JSON file::
+
+    {"name": "momentum",
+     "config": "mocov2_resnet18_1xb64-adamw-coslr-2e_cifar10-20k-cpu",
+     "cfg_options": {"train_dataloader.dataset.subset_size": 10000},
+     "sweep": {"model.momentum": [0.9, 0.99, 0.999]},
+     "seeds": [0, 1],
+     "amp": true,
+     "benchmark": ["--knn"]}
+
+Every combination of the ``sweep`` values (their cartesian product) runs once per seed,
+with the shared ``cfg_options`` (the scale of the experiment) applied first.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Sequence
+
+from mmengine.config import Config
+
+from moco_plugin.utils.config_files import find_config
+
+SPEC_KEYS = {'name', 'config', 'cfg_options', 'sweep', 'seeds', 'amp', 'benchmark', 'x', 'notes'}
+
+
+@dataclass
+class SweepRun:
+    """One training + evaluation of a sweep."""
+
+    run_id: str
+    values: Dict[str, Any]
+    seed: int
+    cfg_options: Dict[str, Any] = field(default_factory=dict)
+
+    def as_cli_options(self) -> List[str]:
+        """``key=value`` strings for ``--cfg-options`` (values in Python/JSON literal form)."""
+        return [f'{k}={json.dumps(v) if isinstance(v, str) else v}' for k, v in self.cfg_options.items()]
+
+
+@dataclass
+class SweepSpec:
+    name: str
+    config: str
+    sweep: Dict[str, List[Any]]
+    seeds: List[int]
+    cfg_options: Dict[str, Any] = field(default_factory=dict)
+    amp: bool = False
+    benchmark: List[str] = field(default_factory=lambda: ['--knn'])
+    x: str = ''
+    notes: str = ''
+
+
+def load_spec(path: Path) -> SweepSpec:
+    """Read and check a spec file; a missing or unknown field is a one-line error."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f'sweep spec not found: {path}') from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f'{path}: not valid JSON ({err})') from None
+    unknown = set(data) - SPEC_KEYS
+    missing = {'name', 'config', 'sweep'} - set(data)
+    if unknown or missing:
+        raise ValueError(f'{path}: ' + '; '.join(
+            ([f'unknown field(s) {sorted(unknown)}'] if unknown else []) +
+            ([f'missing field(s) {sorted(missing)}'] if missing else [])) +
+            f'; fields: {sorted(SPEC_KEYS)}')
+    if not isinstance(data['sweep'], dict) or not data['sweep'] or not all(
+            isinstance(v, list) and v for v in data['sweep'].values()):
+        raise ValueError(f'{path}: "sweep" maps each config key to a non-empty list of values')
+    spec = SweepSpec(**{k: v for k, v in data.items() if k in SPEC_KEYS})
+    spec.seeds = list(spec.seeds) if spec.seeds is not None else [0]
+    spec.x = spec.x or next(iter(spec.sweep))
+    return spec
+
+
+def _short(key: str) -> str:
+    return key.split('.')[-1]
+
+
+def expand(spec: SweepSpec) -> List[SweepRun]:
+    """One :class:`SweepRun` per combination of values and seed, in spec order."""
+    keys = list(spec.sweep)
+    runs = []
+    for combo in itertools.product(*(spec.sweep[k] for k in keys)):
+        values = dict(zip(keys, combo))
+        for seed in spec.seeds:
+            run_id = '_'.join(f'{_short(k)}={v}' for k, v in values.items()) + f'_seed{seed}'
+            options = {**spec.cfg_options, **values, 'randomness.seed': seed}
+            runs.append(SweepRun(run_id, values, seed, options))
+    return runs
+
+
+def run_config(spec: SweepSpec, run: SweepRun):
+    cfg = Config.fromfile(str(find_config(spec.config)))
+    cfg.merge_from_dict(run.cfg_options)
+    return cfg
+
+
+def images_per_epoch(cfg, count_dataset) -> int:
+    """Images the loader yields per epoch (whole batches only)."""
+    dataset = cfg.train_dataloader.dataset
+    size = dataset.get('subset_size') or count_dataset(dataset)
+    batch = cfg.train_dataloader.batch_size
+    return size // batch * batch
+
+
+def check_runs(spec: SweepSpec, runs: Sequence[SweepRun], count_dataset) -> List[str]:
+    """Why runs are invalid, before any starts (empty when all are valid).
+
+    MoCo: ``K`` must be a multiple of the keys enqueued per step and no larger than the
+    images seen in training (else part of the queue stays random); a memory bank must hold
+    one entry per training image.
+    """
+    problems = []
+    for run in runs:
+        cfg = run_config(spec, run)
+        model = cfg.model
+        batch = cfg.train_dataloader.batch_size
+        if model.get('type') == 'MoCo':
+            k = model.get('queue_len', 65536)
+            step = batch * (2 if model.get('symmetric') else 1)
+            seen = images_per_epoch(cfg, count_dataset) * cfg.train_cfg.max_epochs
+            if k % step:
+                problems.append(f'{run.run_id}: queue_len {k} is not a multiple of the {step} '
+                                'keys enqueued per step')
+            if k > seen:
+                problems.append(f'{run.run_id}: queue_len {k} is larger than the {seen} images '
+                                'seen in training (part of the queue would stay random)')
+        if model.get('type') == 'MemoryBankContrast':
+            size = cfg.train_dataloader.dataset.get('subset_size') or count_dataset(
+                cfg.train_dataloader.dataset)
+            if model.get('bank_size') != size:
+                problems.append(f'{run.run_id}: bank_size {model.get("bank_size")} != {size} '
+                                'training images')
+    return problems

@@ -1,0 +1,81 @@
+"""tools/sweep.py: spec expansion, checks before any run, skipping finished runs, a real tiny sweep."""
+import json
+from pathlib import Path
+
+import pytest
+
+from moco_plugin.cli import sweep as sweep_cli
+from moco_plugin.cli.sweep_spec import check_runs, expand, load_spec
+from tests.conftest import run_tool
+
+CONFIG = 'mocov2_resnet18_1xb256-coslr-200e_cifar10'
+SMALL = {'train_dataloader.batch_size': 16, 'train_dataloader.dataset.subset_size': 64,
+         'train_dataloader.num_workers': 0, 'model.bn_splits': 1, 'model.backbone.cifar_stem': False,
+         'train_cfg.max_epochs': 1, 'default_hooks.checkpoint.interval': 1}
+
+
+def _spec(tmp_path, **fields) -> Path:
+    data = dict(name='k', config=CONFIG, cfg_options=SMALL, sweep={'model.queue_len': [32, 64]},
+                seeds=[0])
+    data.update(fields)
+    path = tmp_path / 'spec.json'
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_expansion_is_the_product_of_values_times_seeds(tmp_path):
+    spec = load_spec(_spec(tmp_path, sweep={'model.queue_len': [32, 64],
+                                            'model.momentum': [0.9, 0.99]}, seeds=[0, 1]))
+    runs = expand(spec)
+    assert len(runs) == 8
+    assert runs[0].run_id == 'queue_len=32_momentum=0.9_seed0'
+    assert runs[-1].run_id == 'queue_len=64_momentum=0.99_seed1'
+    assert runs[3].cfg_options == {**SMALL, 'model.queue_len': 32, 'model.momentum': 0.99,
+                                   'randomness.seed': 1}
+    assert spec.x == 'model.queue_len'
+
+
+def test_invalid_runs_are_refused_before_any_starts(tmp_path, monkeypatch):
+    spec = load_spec(_spec(tmp_path, sweep={'model.queue_len': [24, 64, 128]}))
+    # 64 images, batch 16, 1 epoch: 64 keys seen; 24 is no multiple of 16, 128 > 64.
+    problems = check_runs(spec, expand(spec), count_dataset=lambda cfg: 64)
+    assert problems == [
+        'queue_len=24_seed0: queue_len 24 is not a multiple of the 16 keys enqueued per step',
+        'queue_len=128_seed0: queue_len 128 is larger than the 64 images seen in training '
+        '(part of the queue would stay random)']
+    monkeypatch.setattr(sweep_cli, 'run_one', lambda *a: pytest.fail('a run started'))
+    monkeypatch.setattr(sweep_cli, 'count_dataset', lambda cfg: 64)
+    with pytest.raises(ValueError, match='2 invalid run'):
+        sweep_cli.sweep(sweep_cli.parse_args([str(tmp_path / 'spec.json')]))
+
+
+def test_bad_spec_is_a_one_line_error(tmp_path):
+    path = _spec(tmp_path, sweeps={'x': [1]})
+    with pytest.raises(ValueError, match=r"unknown field\(s\) \['sweeps'\]"):
+        load_spec(path)
+
+
+def test_finished_runs_are_skipped(tmp_path, monkeypatch):
+    spec = load_spec(_spec(tmp_path))
+    run = expand(spec)[0]
+    done = tmp_path / 'work' / 'k' / run.run_id / 'run.json'
+    done.parent.mkdir(parents=True)
+    done.write_text(json.dumps(dict(run_id=run.run_id, knn_top1=12.5)))
+    monkeypatch.setattr(sweep_cli.subprocess, 'call', lambda *a, **k: pytest.fail('retrained'))
+    assert sweep_cli.run_one(spec, run, tmp_path / 'work', None)['knn_top1'] == 12.5
+
+
+def test_tiny_sweep_through_the_cli_writes_table_and_plot(cifar_root, tmp_path):
+    spec = _spec(tmp_path, benchmark=['--knn', '--k', '5', '--subset-train', '100',
+                                      '--subset-test', '50', '--num-workers', '0'])
+    out = tmp_path / 'page' / 'k.md'
+    result = run_tool('tools/sweep.py', str(spec), '--work-root', str(tmp_path / 'work'),
+                      '--out', str(out), '--data-root', str(Path(cifar_root).resolve()))
+    assert result.returncode == 0, result.stderr[-3000:]
+    text = out.read_text()
+    rows = [ln for ln in text.splitlines() if ln.startswith('| 32 ') or ln.startswith('| 64 ')]
+    assert len(rows) == 2 and all('| 1 |' in r and '| 4 |' in r for r in rows)  # 1 seed, 4 iters
+    assert out.with_suffix('.png').stat().st_size > 3000
+    again = run_tool('tools/sweep.py', str(spec), '--work-root', str(tmp_path / 'work'),
+                     '--out', str(out), '--data-root', str(Path(cifar_root).resolve()))
+    assert again.returncode == 0 and out.read_text().count('| 32 ') == 1
