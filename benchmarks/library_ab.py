@@ -25,15 +25,10 @@ from __future__ import annotations
 import argparse
 import functools
 import glob
-import hashlib
-import http.server
 import json
 import os
 import statistics
-import tempfile
-import threading
 import time
-from pathlib import Path
 
 import kornia
 import kornia.augmentation as K
@@ -46,7 +41,8 @@ from torchvision.transforms import v2 as T2
 
 from moco_plugin.datasets.transforms import MoCoV1Augment, MoCoV2Augment, MultiView
 from moco_plugin.models.data_preprocessors import BatchMoCoAugment
-from moco_plugin.zoo.download import Checksum, download_file
+
+from library_ab_download import download_speed  # benchmarks/ is on sys.path when run as a script
 
 MOCO = {  # BatchMoCoAugment options per version (defaults are v2 aug+)
     'v1': dict(hue=0.4, jitter_prob=1.0, grayscale_before_jitter=True, blur_prob=0.0),
@@ -102,7 +98,14 @@ def one_thread(fn):
 
 
 def interleaved_rates(candidates: dict, views: int, reps: int, warmup: int) -> dict:
-    """views/s of each candidate, timed in turn ``reps`` times after ``warmup`` untimed rounds."""
+    """views/s of each candidate, timed in turn ``reps`` times after ``warmup`` untimed rounds.
+
+    Besides each candidate's median / min / max rate, ``vs_<first>`` is the
+    median over repetitions of (its rate / the first candidate's rate in the
+    same repetition) with the range of those paired ratios: on shared cores
+    the speed drifts between repetitions, and a ratio inside one repetition
+    cancels most of that drift.
+    """
     times = {name: [] for name in candidates}
     for rep in range(warmup + reps):
         for name, fn in candidates.items():
@@ -110,8 +113,16 @@ def interleaved_rates(candidates: dict, views: int, reps: int, warmup: int) -> d
             fn()
             if rep >= warmup:
                 times[name].append(time.perf_counter() - start)
-    return {name: dict(median=views / statistics.median(t), min=views / max(t), max=views / min(t))
-            for name, t in times.items()}
+    first = next(iter(candidates))
+    result = {}
+    for name, t in times.items():
+        result[name] = dict(median=round(views / statistics.median(t), 1),
+                            min=round(views / max(t), 1), max=round(views / min(t), 1))
+        if name != first:
+            paired = [ref / mine for ref, mine in zip(times[first], t)]
+            result[name][f'vs_{first}'] = dict(median=round(statistics.median(paired), 3),
+                                               min=round(min(paired), 3), max=round(max(paired), 3))
+    return result
 
 
 def batch_speed(images: list, sizes, batches, compiled: bool, reps: int) -> list:
@@ -130,10 +141,7 @@ def batch_speed(images: list, sizes, batches, compiled: bool, reps: int) -> list
                     candidates['project_compiled'] = functools.partial(fused, batch)
                 reps_here = reps if size <= 64 else max(3, reps // 4)
                 rates = interleaved_rates(candidates, num, reps_here, warmup=2)
-                best_kornia = max(rates['kornia']['median'], rates['kornia_1thread']['median'])
-                rows.append(dict(version=version, size=size, batch=num, reps=reps_here, **rates,
-                                 best_kornia_over_project=best_kornia
-                                 / rates['project_eager']['median']))
+                rows.append(dict(version=version, size=size, batch=num, reps=reps_here, **rates))
                 print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -232,49 +240,9 @@ def per_image_speed(images: list, reps: int) -> list:
         candidates = {'project': lambda: [ours(im) for im in pool],
                       'lightly': lambda: [theirs(im) for im in pool]}
         rates = interleaved_rates(candidates, len(pool), reps, warmup=1)
-        rows.append(dict(version=version, size=size, images=len(pool), reps=reps, **rates,
-                         lightly_over_project=rates['lightly']['median']
-                         / rates['project']['median']))
+        rows.append(dict(version=version, size=size, images=len(pool), reps=reps, **rates))
         print(json.dumps(rows[-1]), flush=True)
     return rows
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-def download_speed(megabytes: int, reps: int) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        served = Path(tmp, 'served')
-        served.mkdir()
-        payload = Path(served, 'ckpt.pth')
-        with open(payload, 'wb') as handle:  # benchmark input in a temporary folder
-            for _ in range(megabytes):
-                handle.write(os.urandom(1 << 20))
-        sha256 = hashlib.sha256(payload.read_bytes()).hexdigest()
-        handler = functools.partial(_QuietHandler, directory=str(served))
-        server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        url = f'http://127.0.0.1:{server.server_address[1]}/ckpt.pth'
-        counter = iter(range(10 ** 6))
-
-        def hub():
-            torch.hub.download_url_to_file(url, str(Path(tmp, f'h{next(counter)}.pth')),
-                                           hash_prefix=sha256, progress=False)
-
-        def ours():
-            download_file(url, Path(tmp, f'o{next(counter)}', 'ckpt.pth'), Checksum(sha256=sha256),
-                          progress=False)
-
-        try:
-            rates = interleaved_rates({'torch_hub': hub, 'project': ours}, megabytes, reps, warmup=1)
-        finally:
-            server.shutdown()
-    row = dict(megabytes=megabytes, reps=reps, unit='MB/s', **rates,
-               hub_over_project=rates['torch_hub']['median'] / rates['project']['median'])
-    print(json.dumps(row), flush=True)
-    return row
 
 
 def main() -> None:
@@ -303,7 +271,8 @@ def main() -> None:
     if 'image' in args.only:
         result['per_image'] = per_image_speed(images, 3 if args.quick else 7)
     if 'download' in args.only:
-        result['download'] = download_speed(50 if args.quick else 200, 2 if args.quick else 5)
+        result['download'] = download_speed(50 if args.quick else 200, 2 if args.quick else 5,
+                                            interleaved_rates)
     print(json.dumps(result))
 
 
