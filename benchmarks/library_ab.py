@@ -47,6 +47,10 @@ from library_ab_download import download_speed  # benchmarks/ is on sys.path whe
 MOCO = {  # BatchMoCoAugment options per version (defaults are v2 aug+)
     'v1': dict(hue=0.4, jitter_prob=1.0, grayscale_before_jitter=True, blur_prob=0.0),
     'v2': dict(blur_prob=0.5),
+    # What the CPU configs (configs/mocov{1,2}/*-cpu.py) run: half-strength jitter, no grayscale
+    # or blur on 32 px, batch 64 per view, compiled.
+    'cpu': dict(brightness=0.2, contrast=0.2, saturation=0.2, hue=0.05, grayscale_prob=0.0,
+                blur_prob=0.0),
 }
 
 
@@ -70,6 +74,8 @@ def kornia_pipeline(version: str, size: int) -> K.AugmentationSequential:
     """kornia's ops with the MoCo v1 / v2 settings (inputs in [0, 1])."""
     crop = K.RandomResizedCrop((size, size), scale=(0.2, 1.0), ratio=(3 / 4, 4 / 3))
     flip = K.RandomHorizontalFlip(p=0.5)
+    if version == 'cpu':
+        return K.AugmentationSequential(crop, K.ColorJitter(0.2, 0.2, 0.2, 0.05, p=0.8), flip)
     if version == 'v1':
         return K.AugmentationSequential(crop, K.RandomGrayscale(p=0.2),
                                         K.ColorJitter(0.4, 0.4, 0.4, 0.4, p=1.0), flip)
@@ -126,23 +132,23 @@ def interleaved_rates(candidates: dict, views: int, reps: int, warmup: int) -> d
 
 
 def batch_speed(images: list, sizes, batches, compiled: bool, reps: int) -> list:
+    """views/s of BatchMoCoAugment and kornia: the CPU configs' case, then v2 / v1 per size and batch."""
     rows = []
-    for version in ('v2', 'v1'):
-        for size in sizes:
-            for num in batches:
-                batch = float_batch(images, size, num)
-                ours = BatchMoCoAugment(size=size, seed=0, **MOCO[version])
-                kornia = kornia_pipeline(version, size)
-                candidates = {'project_eager': functools.partial(ours, batch),
-                              'kornia': functools.partial(run_kornia, kornia, batch)}
-                candidates['kornia_1thread'] = one_thread(candidates['kornia'])
-                if compiled and version == 'v2' and size == 32:  # what the CPU configs run
-                    fused = BatchMoCoAugment(size=size, seed=0, compile=True, **MOCO[version])
-                    candidates['project_compiled'] = functools.partial(fused, batch)
-                reps_here = reps if size <= 64 else max(3, reps // 4)
-                rates = interleaved_rates(candidates, num, reps_here, warmup=2)
-                rows.append(dict(version=version, size=size, batch=num, reps=reps_here, **rates))
-                print(json.dumps(rows[-1]), flush=True)
+    cases = [(version, size, num) for version in ('v2', 'v1') for size in sizes for num in batches]
+    for version, size, num in [('cpu', 32, 64)] + cases:
+        batch = float_batch(images, size, num)
+        ours = BatchMoCoAugment(size=size, seed=0, **MOCO[version])
+        kornia = kornia_pipeline(version, size)
+        candidates = {'project_eager': functools.partial(ours, batch),
+                      'kornia': functools.partial(run_kornia, kornia, batch)}
+        candidates['kornia_1thread'] = one_thread(candidates['kornia'])
+        if compiled and size == 32 and version != 'v1':  # the CPU configs compile it
+            fused = BatchMoCoAugment(size=size, seed=0, compile=True, **MOCO[version])
+            candidates['project_compiled'] = functools.partial(fused, batch)
+        reps_here = reps if size <= 64 else max(3, reps // 4)
+        rates = interleaved_rates(candidates, num, reps_here, warmup=2)
+        rows.append(dict(version=version, size=size, batch=num, reps=reps_here, **rates))
+        print(json.dumps(rows[-1]), flush=True)
     return rows
 
 
@@ -252,7 +258,8 @@ def main() -> None:
                                                               '../shared/datasets/cifar10'))
     parser.add_argument('--threads', type=int, default=torch.get_num_threads(),
                         help='torch intra-op threads (training uses the default)')
-    parser.add_argument('--only', nargs='+', default=['batch', 'params', 'tv2', 'image', 'download'])
+    parser.add_argument('--only', nargs='+', default=['batch', 'params', 'tv2', 'image', 'download'],
+                        help='which probes to run')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     images = cifar_images(args.data_root, 512)
