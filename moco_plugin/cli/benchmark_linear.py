@@ -22,12 +22,16 @@ import sys
 import time
 from typing import Any, Dict, List, Optional
 
+import numpy as np
+
 from moco_plugin.cli.benchmark_report import describe_run, write_report
 from moco_plugin.cli.benchmark_setup import prepare
-from moco_plugin.cli.benchmark_steps import run_knn, run_linear, run_retrieval
+from moco_plugin.cli.benchmark_steps import (run_feature_map, run_few_shot, run_knn, run_linear,
+                                             run_retrieval)
 from moco_plugin.cli.cfg_options import CfgOptionsAction
 from moco_plugin.cli.errors import run_cli
 from moco_plugin.evaluation.compare import write_comparison
+from moco_plugin.evaluation.feature_map import plot_feature_map
 from moco_plugin.evaluation.results import load_results
 
 PROG = 'benchmark_linear.py'
@@ -47,6 +51,18 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     what.add_argument('--linear', action='store_true', help='linear probe on the frozen backbone')
     what.add_argument('--retrieval', type=int, default=0, metavar='N',
                       help='also write a PNG of N test images and their 8 nearest training images')
+    what.add_argument('--few-shot', nargs='+', default=[], metavar='NxK',
+                      help='N-way K-shot episodes on the test split, e.g. 5x1 5x5')
+    what.add_argument('--feature-map', type=int, default=0, metavar='N',
+                      help='also write a t-SNE map (PNG) of N test images coloured by class')
+    shot = parser.add_argument_group('few-shot')
+    shot.add_argument('--few-shot-episodes', type=int, default=600)
+    shot.add_argument('--few-shot-queries', type=int, default=15, help='query images per class')
+    shot.add_argument('--few-shot-classifier', nargs='+', default=['prototype', 'logistic'],
+                      choices=['prototype', 'logistic'])
+    shot.add_argument('--few-shot-full', action='store_true',
+                      help='instead of episodes: every class, K training images each, scored on '
+                           'the whole test split (3 seeds)')
     knn = parser.add_argument_group('k-NN')
     knn.add_argument('--k', type=int, nargs='+', default=[200], help='neighbour counts, evaluated in one pass')
     knn.add_argument('--temperature', type=float, default=0.1, help='vote weight exp(sim / T)')
@@ -108,9 +124,20 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         return args
     if not args.config or not args.checkpoint:
         parser.error('CONFIG and CHECKPOINT are required (or use --compare RESULT.json ...)')
-    if not (args.knn or args.linear):
+    if not (args.knn or args.linear or args.few_shot or args.feature_map):
         args.knn = args.linear = True
     problems = []
+    try:
+        args.few_shot = [tuple(int(v) for v in item.lower().split('x')) for item in args.few_shot]
+        if any(len(t) != 2 or t[0] < 2 or t[1] < 1 for t in args.few_shot):
+            raise ValueError
+    except ValueError:
+        problems.append(f'--few-shot takes N-way x K-shot pairs such as 5x1 5x5 (N >= 2, K >= 1), '
+                        f'got {args.few_shot}')
+    if args.few_shot_episodes < 1 or args.few_shot_queries < 1:
+        problems.append('--few-shot-episodes and --few-shot-queries must be >= 1')
+    if args.feature_map < 0:
+        problems.append(f'--feature-map must be >= 0, got {args.feature_map}')
     if any(k < 1 for k in args.k):
         problems.append(f'--k values must be >= 1, got {args.k}')
     if args.temperature <= 0:
@@ -144,7 +171,8 @@ def benchmark(args: argparse.Namespace) -> Dict[str, Any]:
     """Run the requested evaluations for one config + checkpoint; return the result dict."""
     started = time.perf_counter()
     # The augmented linear probe runs the backbone itself: train features only serve k-NN / retrieval.
-    need_train = bool(args.knn or args.retrieval or (args.linear and not args.linear_aug))
+    need_train = bool(args.knn or args.retrieval or (args.linear and not args.linear_aug)
+                      or (args.few_shot and args.few_shot_full))
     ctx = prepare(args, log, need_train)
     result = describe_run(ctx, args)
     if args.knn:
@@ -153,6 +181,10 @@ def benchmark(args: argparse.Namespace) -> Dict[str, Any]:
         result.update(run_linear(ctx, args, log))
     if args.retrieval:
         result.update(run_retrieval(ctx, args, log))
+    if args.few_shot:
+        result.update(run_few_shot(ctx, args, log))
+    if args.feature_map:
+        result.update(run_feature_map(ctx, args, log))
     write_report(result, ctx, args, time.perf_counter() - started, log)
     return result
 
@@ -164,6 +196,12 @@ def compare(args: argparse.Namespace) -> str:
     text = write_comparison(results, markdown_path, plot_path, args.title)
     print(text)
     log(f'comparison of {len(results)} results written to {markdown_path} and {plot_path}')
+    maps = [(r['name'], np.asarray(r['feature_map']['points']), np.asarray(r['feature_map']['labels']))
+            for r in results if r.get('feature_map')]
+    if maps:  # the t-SNE maps of the compared checkpoints, side by side
+        maps_path = osp.splitext(markdown_path)[0] + '_feature_maps.png'
+        plot_feature_map(maps, maps_path)
+        log(f'{len(maps)} feature maps side by side in {maps_path}')
     return text
 
 

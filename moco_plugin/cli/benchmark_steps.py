@@ -16,6 +16,8 @@ from moco_plugin.evaluation import (LinearProbeSettings, knn_classify, linear_pr
                                     linear_probe_with_augmentation, plot_linear_curve,
                                     retrieval_grid, save_linear_head)
 from moco_plugin.evaluation.eval_datasets import build_eval_dataset, eval_dataset_cfg
+from moco_plugin.evaluation.feature_map import plot_feature_map, tsne_map
+from moco_plugin.evaluation.few_shot import few_shot_episodes, few_shot_full_test
 from moco_plugin.evaluation.linear_lr_sweep import sweep_linear_lr
 
 
@@ -93,3 +95,43 @@ def run_retrieval(ctx: BenchmarkContext, args: argparse.Namespace, log: Log) -> 
     ctx.times['retrieval_s'] = time.perf_counter() - tick
     log(f'retrieval picture saved to {picture}')
     return dict(retrieval_png=picture)
+
+
+def run_few_shot(ctx: BenchmarkContext, args: argparse.Namespace, log: Log) -> Dict[str, Any]:
+    """N-way K-shot accuracy (mean and 95 % interval) for every ``--few-shot`` and classifier."""
+    tick = time.perf_counter()
+    rows = []
+    for n_way, k_shot in args.few_shot:
+        for classifier in args.few_shot_classifier:
+            if args.few_shot_full:
+                result = few_shot_full_test(ctx.train_feats.features, ctx.train_feats.labels,
+                                            ctx.test_feats.features, ctx.test_feats.labels,
+                                            k_shot, [args.seed, args.seed + 1, args.seed + 2],
+                                            classifier)
+            else:
+                result = few_shot_episodes(ctx.test_feats.features, ctx.test_feats.labels, n_way,
+                                           k_shot, args.few_shot_queries, args.few_shot_episodes,
+                                           args.seed, classifier)
+            rows.append(dict(result.to_json(), full_test=args.few_shot_full))
+            what = (f'{result.n_way}-way (all classes) {k_shot}-shot, full test split'
+                    if args.few_shot_full else f'{n_way}-way {k_shot}-shot, '
+                    f'{len(result.accuracies)} episodes')
+            log(f'few-shot {what}, {classifier}: {result.mean:.2f}% +- {result.ci95:.2f}')
+            if args.few_shot_full:
+                break  # the way is every class: one row per shot and classifier
+    ctx.times['few_shot_s'] = time.perf_counter() - tick
+    return dict(few_shot=rows)
+
+
+def run_feature_map(ctx: BenchmarkContext, args: argparse.Namespace, log: Log) -> Dict[str, Any]:
+    """t-SNE of ``--feature-map`` test images (class-balanced, seeded) as a PNG and its points."""
+    tick = time.perf_counter()
+    points, labels = tsne_map(ctx.test_feats.features, ctx.test_feats.labels, args.feature_map,
+                              args.seed)
+    picture = f'{ctx.stem}_feature_map.png'
+    plot_feature_map([(ctx.name, points, labels)], picture,
+                     class_names=getattr(ctx.test_set, 'classes', None))
+    ctx.times['feature_map_s'] = time.perf_counter() - tick
+    log(f'feature map of {len(labels)} test images saved to {picture}')
+    return dict(feature_map=dict(png=picture, points=points.round(3).tolist(),
+                                 labels=labels.tolist()))
