@@ -226,7 +226,8 @@ def benchmark(args: argparse.Namespace) -> Dict[str, Any]:
                                         linear_probe_with_augmentation, make_eval_loader,
                                         plot_linear_curve, retrieval_grid, save_linear_head,
                                         sha256_of_file, sha256_of_state_dict)
-    from moco_plugin.evaluation.eval_datasets import (build_eval_dataset, dataset_type_name,
+    from moco_plugin.evaluation.eval_datasets import (build_eval_dataset, build_eval_datasets,
+                                                      dataset_type_name,
                                                       default_image_size, default_splits,
                                                       eval_dataset_cfg, pretraining_dataset_cfg)
     from moco_plugin.evaluation.linear_lr_sweep import sweep_linear_lr
@@ -254,7 +255,7 @@ def benchmark(args: argparse.Namespace) -> Dict[str, Any]:
     common = dict(image_size=image_size, subset_seed=args.subset_seed, data_root=args.data_root)
     train_cfg = eval_dataset_cfg(source, train_split, subset_size=args.subset_train, **common)
     test_cfg = eval_dataset_cfg(source, test_split, subset_size=args.subset_test, **common)
-    train_set, test_set = build_eval_dataset(train_cfg), build_eval_dataset(test_cfg)
+    train_set, test_set = build_eval_datasets(train_cfg, test_cfg)  # one class list
     num_classes = len(getattr(train_set, 'classes', []) or []) or None
     log(f'data: {dataset_type_name(source)} {train_split} ({len(train_set)} images) / '
         f'{test_split} ({len(test_set)} images), {image_size} px')
@@ -303,7 +304,8 @@ def benchmark(args: argparse.Namespace) -> Dict[str, Any]:
         dataset=dict(type=dataset_type_name(source), data_root=train_set.data_root
                      if hasattr(train_set, 'data_root') else None, train_split=train_split,
                      test_split=test_split, image_size=image_size, subset_train=args.subset_train,
-                     subset_test=args.subset_test, subset_seed=args.subset_seed),
+                     subset_test=args.subset_test, subset_seed=args.subset_seed,
+                     classes=list(getattr(train_set, 'classes', []) or [])),
         n_train=len(train_set), n_test=len(test_feats), feature_dim=int(test_feats.features.shape[1]),
         feature_cache_hit=dict(train=train_hit, test=test_hit))
     if pretrain.get('knn_monitor'):

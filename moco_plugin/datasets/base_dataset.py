@@ -12,6 +12,7 @@ from torch.utils.data import Dataset
 
 from moco_plugin.datasets.image_io import load_rgb
 from moco_plugin.registry import TRANSFORMS
+from moco_plugin.utils.atomic_io import atomic_save_npy
 from moco_plugin.utils.cache import cache_dir
 
 
@@ -50,6 +51,7 @@ class BaseImageDataset(Dataset):
         self.subset_seed = subset_seed
         self.in_memory = in_memory
         self._array: Optional[np.ndarray] = None
+        self._fingerprint: Optional[str] = None
         self.metainfo = dict(classes=tuple(self.classes))
 
     # --- to be provided by subclasses ---------------------------------------
@@ -63,6 +65,10 @@ class BaseImageDataset(Dataset):
         raise NotImplementedError
 
     def _cache_key(self) -> str:
+        raise NotImplementedError
+
+    def _source_files(self) -> List[str]:
+        """Files whose content the selected items are decoded from (for cache keys)."""
         raise NotImplementedError
 
     # --- shared logic -------------------------------------------------------
@@ -87,8 +93,27 @@ class BaseImageDataset(Dataset):
         if self.in_memory:
             self._array = self._decoded_array()
 
+    def content_fingerprint(self) -> str:
+        """Hash of what the items are made of: source, classes, subset, and every file's state.
+
+        Each source file enters with its path, size and modification time (``st_mtime_ns``),
+        so replacing, rewriting or corrupting one image changes the fingerprint and every
+        cache keyed by it (decoded arrays, extracted features) is rebuilt, which also
+        decodes, hence finds, a corrupt file. Stat-ing 50,000 files costs well under a
+        second; hashing their content would cost a full read.
+        """
+        if self._fingerprint is None:
+            digest = hashlib.sha1()
+            digest.update(f'{self._cache_key()}|{list(self.classes)}|'.encode())
+            digest.update(self.indices.tobytes())
+            for path in self._source_files():
+                info = os.stat(path)
+                digest.update(f'|{path}|{info.st_size}|{info.st_mtime_ns}'.encode())
+            self._fingerprint = digest.hexdigest()
+        return self._fingerprint
+
     def _decoded_array(self) -> np.ndarray:
-        key = hashlib.sha1(f'{self._cache_key()}|{self.indices.tobytes().hex()}'.encode()).hexdigest()[:16]
+        key = self.content_fingerprint()[:16]
         path = os.path.join(cache_dir(), 'decoded', f'{type(self).__name__}-{key}.npy')
         if os.path.isfile(path):
             try:
@@ -104,10 +129,7 @@ class BaseImageDataset(Dataset):
                                  f'{img.shape[:2]} but the first is {first.shape[:2]}. Set '
                                  'in_memory=False for mixed sizes')
             array[i] = img
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f'{path}.{os.getpid()}.tmp.npy'
-        np.save(tmp, array)
-        os.replace(tmp, path)
+        atomic_save_npy(array, path)
         return array
 
     def __len__(self) -> int:

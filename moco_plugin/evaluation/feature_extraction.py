@@ -36,9 +36,13 @@ def dataset_identity(dataset: Dataset) -> Dict[str, Any]:
     """What identifies a dataset's content for caching: class, source, split, subset, transform.
 
     The transform enters through its ``repr`` (torchvision transforms print
-    their parameters), the subset through the selected source indices.
+    their parameters), the subset through the selected source indices, the
+    images themselves through the dataset's ``content_fingerprint()`` (size
+    and modification time of every file), so a replaced image is never served
+    from a stale feature cache.
     """
     indices = getattr(dataset, 'indices', None)
+    fingerprint = getattr(dataset, 'content_fingerprint', None)
     steps = getattr(getattr(dataset, 'pipeline', None), 'steps', None)
     return dict(
         type=type(dataset).__name__,
@@ -49,6 +53,7 @@ def dataset_identity(dataset: Dataset) -> Dict[str, Any]:
         subset_sha1=(hashlib.sha1(np.asarray(indices).tobytes()).hexdigest()
                      if indices is not None else None),
         transform=_stable_repr(steps if steps is not None else getattr(dataset, 'pipeline', None)),
+        content=fingerprint() if callable(fingerprint) else None,
     )
 
 

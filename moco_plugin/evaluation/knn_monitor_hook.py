@@ -8,7 +8,7 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from moco_plugin.evaluation.eval_datasets import (build_eval_dataset, default_splits,
+from moco_plugin.evaluation.eval_datasets import (build_eval_datasets, default_splits,
                                                   eval_dataset_cfg, pretraining_dataset_cfg)
 from moco_plugin.evaluation.feature_extraction import extract_features, make_eval_loader
 from moco_plugin.evaluation.knn import knn_classify
@@ -99,7 +99,7 @@ class KNNMonitorHook(Hook):
                                                     self.bank_size)
             query_cfg = query_cfg or eval_dataset_cfg(source, query_split, self.image_size,
                                                       self.query_size)
-        return build_eval_dataset(bank_cfg), build_eval_dataset(query_cfg)
+        return build_eval_datasets(bank_cfg, query_cfg)
 
     def evaluate(self, runner) -> Dict[str, Any]:
         """Extract bank and query features with the current backbone and run the k-NN."""
