@@ -43,6 +43,7 @@ def test_outdated_checkpoint_is_deleted_only_after_the_new_one_is_saved(tmp_path
 def test_broken_last_checkpoint_falls_back_to_newest_complete_checkpoint(tmp_path, damage):
     toy_runner(tmp_path, epochs=1).train()
     record = tmp_path / 'last_checkpoint'
+    first = (tmp_path / 'epoch_1.pth').read_bytes()
     if damage == 'empty':
         record.write_text('')
     elif damage == 'missing':
@@ -55,7 +56,8 @@ def test_broken_last_checkpoint_falls_back_to_newest_complete_checkpoint(tmp_pat
     runner.train()
     assert record.read_text() == str(tmp_path / 'epoch_2.pth')
     checkpoint = safe_torch_load(str(tmp_path / 'epoch_2.pth'))
-    assert checkpoint['meta']['iter'] == 2 * ITERS_PER_EPOCH  # epoch 1 was not trained again
+    assert checkpoint['meta']['iter'] == 2 * ITERS_PER_EPOCH
+    assert (tmp_path / 'epoch_1.pth').read_bytes() == first  # epoch 1 was not trained again
 
 
 def test_leftovers_of_killed_writes_are_removed_at_start(tmp_path):

@@ -38,6 +38,10 @@ class SafeCheckpointHook(CheckpointHook):
       loop is refused: the loop would replay the whole epoch, not continue it.
     """
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._resume_source = None
+
     def before_run(self, runner) -> None:
         super().before_run(runner)
         if is_main_process():
@@ -51,6 +55,7 @@ class SafeCheckpointHook(CheckpointHook):
         record = osp.join(runner.work_dir, 'last_checkpoint')
         recorded = open(record).read().strip() if osp.isfile(record) else None
         target = checkpoint_to_resume(runner.work_dir, recorded)
+        self._resume_source = target
         if target is not None and target != recorded and is_main_process():
             runner.logger.warning(f'last_checkpoint names {recorded or "nothing"!r}, which is not '
                                   f'a complete checkpoint; resuming from {target} instead')
@@ -87,7 +92,7 @@ class SafeCheckpointHook(CheckpointHook):
         state = checkpoint.get('state_dict', checkpoint)
         state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
         expected = model.state_dict()
-        source = runner._load_from or 'the last checkpoint'
+        source = runner._load_from or self._resume_source or 'the last checkpoint'
         if runner._resume:
             check_resume_state(state, expected, source)
             self._check_epoch_boundary(runner, checkpoint, source)
