@@ -70,6 +70,22 @@ def split_classes(data_root: str, split: Optional[str], train_split: str = 'trai
     return class_folders(train_folder) or None
 
 
+def resize_center_crop(img: Image.Image, size: int) -> Image.Image:
+    """Scale the shorter side to ``size`` (bilinear) and cut the centre ``size x size`` square.
+
+    Brings images of mixed sizes to one size where they must be stacked (the
+    in-memory array, batched augmentation) while keeping their aspect ratio.
+    """
+    if img.size == (size, size):
+        return img
+    width, height = img.size
+    scale = size / min(width, height)
+    new_w, new_h = max(size, round(width * scale)), max(size, round(height * scale))
+    img = img.resize((new_w, new_h), Image.BILINEAR)
+    left, top = (new_w - size) // 2, (new_h - size) // 2
+    return img.crop((left, top, left + size, top + size))
+
+
 def scan_image_folder(root: str, extensions: Iterable[str] = IMG_EXTENSIONS,
                       classes: Optional[Sequence[str]] = None
                       ) -> Tuple[List[str], List[Tuple[str, int]]]:
