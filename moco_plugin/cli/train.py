@@ -51,9 +51,12 @@ def build_config(args: argparse.Namespace):
     import torch
     from mmengine.config import Config
 
+    from moco_plugin.cli.cfg_options import check_top_level_keys
+
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file not found: {args.config}; see configs/ for the available ones')
     cfg = Config.fromfile(args.config)
+    check_top_level_keys(cfg.keys(), args.cfg_options)  # a typo is not silently ignored
     cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
     if args.data_root:

@@ -53,6 +53,12 @@ class MoCo(BaseSelfSupervisor):
                  feat_dim: int = 128, bn_splits: int = 1, shuffle_bn: bool = True,
                  symmetric: bool = False, data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
+        for name, value, example in (('queue_len', queue_len, 4096), ('feat_dim', feat_dim, 128),
+                                     ('bn_splits', bn_splits, 8)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f'model.{name} must be an integer, got {value!r} '
+                                f'({type(value).__name__}); e.g. --cfg-options '
+                                f'model.{name}={example}')
         super().__init__(backbone, neck, head, data_preprocessor, init_cfg)
         convert_split_bn(self.backbone, bn_splits)
         self.bn_splits = bn_splits
