@@ -110,3 +110,20 @@ def test_every_config_saves_with_the_safe_checkpoint_hook():
     for path in configs:
         hooks = Config.fromfile(path).get('default_hooks', {})
         assert hooks.get('checkpoint', {}).get('type') == 'SafeCheckpointHook', path
+
+
+def test_each_rank_gets_its_own_rng_state_back(monkeypatch):
+    from moco_plugin.engine.hooks import rng_state_hook
+    from moco_plugin.engine.hooks.rng_state_hook import RNGStateHook, get_rng_state
+    states = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        states.append(get_rng_state())
+    monkeypatch.setattr(rng_state_hook, 'get_rank', lambda: 1)
+    monkeypatch.setattr(rng_state_hook, 'get_world_size', lambda: 2)
+    hook = RNGStateHook()
+    hook.after_load_checkpoint(None, {'meta': {'rng_state': states[0],
+                                               'rng_state_per_rank': states}})
+    assert torch.equal(torch.get_rng_state(), states[1]['torch'])
+    hook.before_train(None)  # restored: no new stream on top of it
+    assert torch.equal(torch.get_rng_state(), states[1]['torch'])
