@@ -12,7 +12,7 @@ from torch.utils.data import Dataset
 
 from moco_plugin.datasets.image_io import resize_center_crop
 from moco_plugin.registry import TRANSFORMS
-from moco_plugin.utils.atomic_io import atomic_save_npy
+from moco_plugin.utils.atomic_io import atomic_save_npy, remove_partial_writes
 from moco_plugin.utils.cache import cache_dir
 
 
@@ -141,6 +141,8 @@ class BaseImageDataset(Dataset):
                                  'in_memory_size=256) to resize them when decoding, or '
                                  'in_memory=False')
             array[i] = img
+        # leftovers of killed writes; an hour spares another process still writing one
+        remove_partial_writes(os.path.dirname(path), older_than_s=3600)
         atomic_save_npy(array, path)
         return array
 

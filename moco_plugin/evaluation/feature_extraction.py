@@ -16,7 +16,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from moco_plugin.utils.atomic_io import atomic_save_npy
+from moco_plugin.utils.atomic_io import atomic_save_npy, remove_partial_writes
 from moco_plugin.utils.cache import cache_dir
 from moco_plugin.utils.hashing import sha256_of_file, sha256_of_state_dict  # noqa: F401 (re-exported)
 
@@ -146,6 +146,8 @@ def cached_features(key: str, compute: Callable[[], FeatureSet],
     result = FeatureSet(np.ascontiguousarray(result.features, dtype=np.float32),
                         np.ascontiguousarray(result.labels, dtype=np.int64))
     if use_cache:
+        # leftovers of killed writes; an hour spares another process still writing one
+        remove_partial_writes(feature_cache_dir(), older_than_s=3600)
         atomic_save_npy(result.features, feat_path)
         atomic_save_npy(result.labels, label_path)
     return result, False
