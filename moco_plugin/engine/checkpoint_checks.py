@@ -80,8 +80,9 @@ def check_load_state(checkpoint: Mapping[str, torch.Tensor], model: Mapping[str,
     """
     shapes = _shape_problems(checkpoint, model)
     modules = {k.split('.', 1)[0] for k in checkpoint if k in model}
+    # BatchNorm fills a missing num_batches_tracked itself (files of old torch versions)
     missing = [k for k in model if k.split('.', 1)[0] in modules and k not in checkpoint
-               and k not in OPTIONAL_ON_LOAD]
+               and k not in OPTIONAL_ON_LOAD and not k.endswith('num_batches_tracked')]
     if not modules and checkpoint:
         raise CheckpointMismatchError(
             f'load_from {source}: none of its {len(checkpoint)} tensors fits the model (first: '

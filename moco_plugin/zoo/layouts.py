@@ -216,7 +216,8 @@ def check_backbone_complete(state: Mapping[str, torch.Tensor], arch: str,
         found = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
         if not found:
             continue
-        missing = [k for k in expected if k not in found]
+        # BatchNorm fills a missing num_batches_tracked itself (files of old torch versions)
+        missing = [k for k in expected if k not in found and not k.endswith('num_batches_tracked')]
         unexpected = [k for k in found if k not in expected]
         shapes = [f'{k} {tuple(v.shape)} instead of {expected[k]}' for k, v in found.items()
                   if k in expected and tuple(v.shape) != expected[k]
