@@ -97,6 +97,8 @@ def test_load_from_refuses_an_incomplete_module_and_accepts_a_missing_queue(tmp_
     with pytest.raises(ValueError, match=r'incomplete.pth is incomplete .*1 missing: '
                                                       r'backbone.bias'):
         runner.train()
+    log = next((tmp_path / 'a').glob('*/*.log')).read_text()
+    assert 'incomplete.pth is incomplete or for another architecture' in log  # not only stdout
     no_queue = {k: v for k, v in state.items() if not k.startswith('queue.')}
     torch.save({'state_dict': no_queue}, tmp_path / 'no_queue.pth')
     runner = toy_runner(tmp_path / 'b', epochs=1, load_from=str(tmp_path / 'no_queue.pth'))

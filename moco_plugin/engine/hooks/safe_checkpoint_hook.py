@@ -93,15 +93,19 @@ class SafeCheckpointHook(CheckpointHook):
         state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
         expected = model.state_dict()
         source = runner._load_from or self._resume_source or 'the last checkpoint'
-        if runner._resume:
-            check_resume_state(state, expected, source)
-            self._check_epoch_boundary(runner, checkpoint, source)
-        else:
+        try:
+            if runner._resume:
+                check_resume_state(state, expected, source)
+                self._check_epoch_boundary(runner, checkpoint, source)
+                return
             unexpected = check_load_state(state, expected, source)
-            if unexpected:
-                runner.logger.warning(f'load_from {source}: {len(unexpected)} tensors have no '
-                                      f'place in the model and are ignored: '
-                                      f'{", ".join(unexpected[:5])}')
+        except ValueError as err:
+            runner.logger.error(str(err))  # into the work dir's log too, not only the console
+            raise
+        if unexpected:
+            runner.logger.warning(f'load_from {source}: {len(unexpected)} tensors have no '
+                                  f'place in the model and are ignored: '
+                                  f'{", ".join(unexpected[:5])}')
 
     @staticmethod
     def _check_epoch_boundary(runner, checkpoint: dict, source: str) -> None:
