@@ -18,7 +18,7 @@ from torch import nn
 from moco_plugin.evaluation import (FeatureSet, cached_features, extract_features,
                                     feature_cache_key, make_eval_loader, sha256_of_file,
                                     sha256_of_state_dict)
-from moco_plugin.evaluation.eval_datasets import (build_eval_dataset, dataset_type_name,
+from moco_plugin.evaluation.eval_datasets import (build_eval_datasets, dataset_type_name,
                                                   default_image_size, default_splits,
                                                   eval_dataset_cfg, pretraining_dataset_cfg)
 from moco_plugin.registry import MODELS
@@ -110,7 +110,7 @@ def prepare(args: argparse.Namespace, log: Log, need_train_features: bool) -> Be
     common = dict(image_size=image_size, subset_seed=args.subset_seed, data_root=args.data_root)
     train_cfg = eval_dataset_cfg(source, train_split, subset_size=args.subset_train, **common)
     test_cfg = eval_dataset_cfg(source, test_split, subset_size=args.subset_test, **common)
-    train_set, test_set = build_eval_dataset(train_cfg), build_eval_dataset(test_cfg)
+    train_set, test_set = build_eval_datasets(train_cfg, test_cfg)  # one class list
     log(f'data: {dataset_type_name(source)} {train_split} ({len(train_set)} images) / '
         f'{test_split} ({len(test_set)} images), {image_size} px')
 

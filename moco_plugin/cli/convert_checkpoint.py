@@ -6,6 +6,7 @@ from typing import List, Optional
 
 from moco_plugin.cli.errors import run_cli
 from moco_plugin.utils.atomic_io import atomic_write_bytes
+from moco_plugin.zoo.layouts import RESNET_ARCHS
 
 PROG = 'convert_checkpoint.py'
 TARGETS = ('project', 'torchvision', 'detectron2', 'mmengine')
@@ -32,6 +33,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                              'backbone.-prefixed MMEngine checkpoint')
     parser.add_argument('--from', choices=('auto', 'official', 'project'), default='auto',
                         dest='source', help='layout of the input (default: detected from its keys)')
+    parser.add_argument('--arch', choices=RESNET_ARCHS, default=None,
+                        help='the ResNet the file must hold completely (default: the official '
+                             "file's arch field, else the one its blocks describe)")
     parser.add_argument('--encoder', choices=('query', 'key'), default='query',
                         help='which MoCo encoder to export (default: query, as the MoCo '
                              'authors do)')
@@ -60,22 +64,45 @@ def _tensor_count(result: dict, target: str) -> int:
     return len(result['state_dict'] if target in ('project', 'mmengine') else result)
 
 
+def expected_arch(checkpoint, state: dict, arch: Optional[str], where: str) -> str:
+    """``--arch``, else the official file's ``arch`` field, else the ResNet its blocks form."""
+    recorded = checkpoint.get('arch') if isinstance(checkpoint, dict) else None
+    if arch is not None:
+        if isinstance(recorded, str) and recorded in RESNET_ARCHS and recorded != arch:
+            raise ValueError(f'--arch {arch} given, but {where} records arch={recorded!r}')
+        return arch
+    if isinstance(recorded, str) and recorded in RESNET_ARCHS:
+        return recorded
+    named = _torchvision_arch(state)
+    if named not in RESNET_ARCHS:
+        raise ValueError(f'cannot tell which ResNet {where} should hold (its blocks form no '
+                         f'standard one, the file may be incomplete); pass --arch, e.g. '
+                         '--arch resnet50')
+    return named
+
+
 def convert(input_path: str, output_path: str, target: str, source: str = 'auto',
-            encoder: str = 'query') -> str:
+            encoder: str = 'query', arch: Optional[str] = None) -> str:
     """Convert ``input_path`` (file or ``zoo://NAME``) and write ``output_path`` atomically.
+
+    The encoders must hold every tensor of the expected ResNet (``arch``; see
+    :func:`expected_arch`), else nothing is written.
 
     Returns:
         What was written, notes on what was not converted, and how to load the result.
     """
     from moco_plugin.utils.safe_load import safe_torch_load
     from moco_plugin.zoo.export import export, serialize
-    from moco_plugin.zoo.layouts import PROJECT, official_to_project, project_state_dict
+    from moco_plugin.zoo.layouts import (PROJECT, check_backbone_complete, official_to_project,
+                                         project_state_dict)
     from moco_plugin.zoo.loading import resolve_checkpoint
 
     checkpoint = safe_torch_load(str(resolve_checkpoint(input_path)), map_location='cpu')
-    state, layout = project_state_dict(checkpoint, input_path)
+    # the key encoder is never a copy of the query one here: exporting it must find the real one
+    state, layout = project_state_dict(checkpoint, input_path, fill_key_encoder=encoder == 'query')
     if source != 'auto' and source != layout:
         raise ValueError(f'--from {source} given, but {input_path} has the {layout} key layout')
+    check_backbone_complete(state, expected_arch(checkpoint, state, arch, input_path), input_path)
     if target == 'project':
         if layout == PROJECT:
             raise ValueError(f'{input_path} is already in the project layout; choose --to '
@@ -99,7 +126,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
 
     def _run() -> None:
-        print(convert(args.input, args.output, args.target, args.source, args.encoder))
+        print(convert(args.input, args.output, args.target, args.source, args.encoder, args.arch))
 
     run_cli(PROG, _run)
 

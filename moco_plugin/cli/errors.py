@@ -8,8 +8,6 @@ import sys
 import traceback
 from typing import Callable, NoReturn
 
-from tqdm import tqdm
-
 from moco_plugin import registry
 from moco_plugin.registry import close_names
 
@@ -30,9 +28,26 @@ def _registered_class(name: str):
     return None
 
 
+def _worker_error(text: str) -> str | None:
+    """The original error of a DataLoader worker, from the traceback PyTorch re-raises as text.
+
+    ``Caught CorruptImageError in DataLoader worker process 0. Original Traceback ...``
+    ends with the worker's ``module.ErrorType: message`` line; only that line is news.
+    """
+    match = re.match(r'Caught (\w+) in DataLoader worker process (\d+)', text)
+    if not match or 'Original Traceback' not in text:
+        return None
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    last = next((ln for ln in reversed(lines) if re.match(r'[\w.]*' + match.group(1) + r'\b', ln)),
+                lines[-1])
+    message = re.sub(r'^[\w.]*' + match.group(1) + r':\s*', '', last)
+    return f'{message} (in data-loader worker {match.group(2)})'
+
+
 def explain(err: BaseException) -> str:
     """One line describing ``err``, with a 'did you mean' for unknown arguments."""
     text = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+    text = _worker_error(text) or text
     text = ' '.join(text.split())
     match = re.search(r"(\w+)\.__init__\(\) got an unexpected keyword argument '(\w+)'", text)
     if match:
@@ -46,6 +61,13 @@ def explain(err: BaseException) -> str:
     return text
 
 
+def _close_progress_bars() -> None:
+    # An open tqdm bar (the training progress) would share the error's line on stderr.
+    tqdm = sys.modules.get('tqdm')
+    for bar in list(getattr(getattr(tqdm, 'tqdm', None), '_instances', ()) or ()):
+        bar.close()
+
+
 def run_cli(prog: str, main: Callable[[], None]) -> NoReturn:
     """Run ``main``; print user errors as ``prog: error: ...`` and exit 2.
 
@@ -57,9 +79,7 @@ def run_cli(prog: str, main: Callable[[], None]) -> NoReturn:
         print(f'{prog}: interrupted', file=sys.stderr)
         sys.exit(130)
     except USER_ERRORS as err:
-        # An open progress bar would print its last state after the message at exit.
-        for bar in list(getattr(tqdm, '_instances', ())):
-            bar.close()
+        _close_progress_bars()
         if os.environ.get('MOCO_DEBUG'):
             traceback.print_exc()
         print(f'{prog}: error: {explain(err)} (set MOCO_DEBUG=1 for the traceback)',

@@ -6,6 +6,7 @@ import os
 import os.path as osp
 from typing import Callable, Dict, List, Mapping, Optional
 
+from moco_plugin.cli.cfg_options import CfgOptionsAction, check_top_level_keys
 from moco_plugin.cli.errors import run_cli
 from moco_plugin.utils.config_files import find_config, packaged_config_names
 
@@ -13,7 +14,6 @@ PROG = 'train.py'
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    from moco_plugin.cli.cfg_options import CfgOptionsAction
     parser = argparse.ArgumentParser(prog=PROG, description='Pretrain a self-supervised model.')
     parser.add_argument('config', nargs='?',
                         help='config file or the name of a packaged config, e.g. '
@@ -60,6 +60,7 @@ def build_config(args: argparse.Namespace):
 
     config_path = find_config(args.config)
     cfg = Config.fromfile(str(config_path))
+    check_top_level_keys(cfg.keys(), args.cfg_options)  # a typo is not silently ignored
     cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
     if args.data_root:

@@ -10,8 +10,9 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
-from moco_plugin.datasets.image_io import load_rgb
+from moco_plugin.datasets.image_io import resize_center_crop
 from moco_plugin.registry import TRANSFORMS
+from moco_plugin.utils.atomic_io import atomic_save_npy, remove_partial_writes
 from moco_plugin.utils.cache import cache_dir
 
 
@@ -38,18 +39,29 @@ class BaseImageDataset(Dataset):
         subset_size: Use only this many images, drawn with ``subset_seed``
             (class-balanced where labels exist), for quick runs.
         subset_seed: Seed of the subset draw.
-        in_memory: Decode every image once into one uint8 array (all images
-            must share a size) and cache it under :func:`cache_dir`, so epochs
-            never decode JPEGs again.
+        in_memory: Decode every image once into one uint8 array and cache it
+            under :func:`cache_dir`, so epochs never decode JPEGs again. All images
+            must share a size, or set ``in_memory_size``.
+        in_memory_size: Side of the in-memory images: each is scaled (shorter side)
+            and centre-cropped to ``in_memory_size x in_memory_size`` when decoded,
+            for folders of mixed sizes (ImageNet-style). Must cover the training
+            crop, e.g. 256 for 224 px crops.
     """
 
     def __init__(self, pipeline: Optional[Sequence[dict]] = None, subset_size: Optional[int] = None,
-                 subset_seed: int = 0, in_memory: bool = False) -> None:
+                 subset_seed: int = 0, in_memory: bool = False,
+                 in_memory_size: Optional[int] = None) -> None:
+        if in_memory_size is not None and (not isinstance(in_memory_size, int)
+                                           or in_memory_size <= 0):
+            raise ValueError(f'in_memory_size must be a positive integer (pixels), got '
+                             f'{in_memory_size!r}')
         self.pipeline = build_pipeline(pipeline)
         self.subset_size = subset_size
         self.subset_seed = subset_seed
         self.in_memory = in_memory
+        self.in_memory_size = in_memory_size
         self._array: Optional[np.ndarray] = None
+        self._fingerprint: Optional[str] = None
         self.metainfo = dict(classes=tuple(self.classes))
 
     # --- to be provided by subclasses ---------------------------------------
@@ -63,6 +75,10 @@ class BaseImageDataset(Dataset):
         raise NotImplementedError
 
     def _cache_key(self) -> str:
+        raise NotImplementedError
+
+    def _source_files(self) -> List[str]:
+        """Files whose content the selected items are decoded from (for cache keys)."""
         raise NotImplementedError
 
     # --- shared logic -------------------------------------------------------
@@ -87,28 +103,52 @@ class BaseImageDataset(Dataset):
         if self.in_memory:
             self._array = self._decoded_array()
 
+    def content_fingerprint(self) -> str:
+        """Hash of what the items are made of: source, classes, subset, and every file's state.
+
+        Each source file enters with its path, size and modification time (``st_mtime_ns``),
+        so replacing, rewriting or corrupting one image changes the fingerprint and every
+        cache keyed by it (decoded arrays, extracted features) is rebuilt, which also
+        decodes, hence finds, a corrupt file. Stat-ing 50,000 files costs well under a
+        second; hashing their content would cost a full read.
+        """
+        if self._fingerprint is None:
+            digest = hashlib.sha1()
+            digest.update(f'{self._cache_key()}|{list(self.classes)}|{self.in_memory_size}|'.encode())
+            digest.update(self.indices.tobytes())
+            for path in self._source_files():
+                info = os.stat(path)
+                digest.update(f'|{path}|{info.st_size}|{info.st_mtime_ns}'.encode())
+            self._fingerprint = digest.hexdigest()
+        return self._fingerprint
+
     def _decoded_array(self) -> np.ndarray:
-        key = hashlib.sha1(f'{self._cache_key()}|{self.indices.tobytes().hex()}'.encode()).hexdigest()[:16]
+        key = self.content_fingerprint()[:16]
         path = os.path.join(cache_dir(), 'decoded', f'{type(self).__name__}-{key}.npy')
         if os.path.isfile(path):
             try:
                 return np.load(path, mmap_mode='r')
             except (ValueError, OSError):
                 os.remove(path)  # a damaged cache is rebuilt, never trusted
-        first = np.asarray(self._load_source(int(self.indices[0])))
+        first = np.asarray(self._load_for_memory(int(self.indices[0])))
         array = np.empty((len(self.indices), *first.shape), dtype=np.uint8)
         for i, src in enumerate(self.indices):
-            img = np.asarray(self._load_source(int(src)))
+            img = np.asarray(self._load_for_memory(int(src)))
             if img.shape != first.shape:
                 raise ValueError(f'in_memory=True needs images of one size; image {src} is '
-                                 f'{img.shape[:2]} but the first is {first.shape[:2]}. Set '
-                                 'in_memory=False for mixed sizes')
+                                 f'{img.shape[:2]} but the first is {first.shape[:2]}: set the '
+                                 'dataset\'s in_memory_size=N (e.g. train_dataloader.dataset.'
+                                 'in_memory_size=256) to resize them when decoding, or '
+                                 'in_memory=False')
             array[i] = img
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f'{path}.{os.getpid()}.tmp.npy'
-        np.save(tmp, array)
-        os.replace(tmp, path)
+        # leftovers of killed writes; an hour spares another process still writing one
+        remove_partial_writes(os.path.dirname(path), older_than_s=3600)
+        atomic_save_npy(array, path)
         return array
+
+    def _load_for_memory(self, index: int) -> Image.Image:
+        img = self._load_source(index)
+        return img if self.in_memory_size is None else resize_center_crop(img, self.in_memory_size)
 
     def __len__(self) -> int:
         return len(self.indices)

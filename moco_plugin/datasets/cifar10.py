@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from moco_plugin.datasets.base_dataset import BaseImageDataset
-from moco_plugin.datasets.image_io import load_rgb, scan_image_folder
+from moco_plugin.datasets.image_io import load_rgb, scan_image_folder, split_classes
 from moco_plugin.registry import DATASETS
 
 CIFAR10_CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse',
@@ -70,13 +70,14 @@ class CIFAR10(BaseImageDataset):
         folder = os.path.join(data_root, split)
         if batches is not None:
             names = [f'data_batch_{i}' for i in range(1, 6)] if split == 'train' else ['test_batch']
+            self._batch_names = names
             parts = [_read_batch(os.path.join(batches, n)) for n in names]
             self.images = np.concatenate([p['data'] for p in parts]).reshape(-1, 3, 32, 32)
             self.images = np.ascontiguousarray(self.images.transpose(0, 2, 3, 1))
             self.labels = np.concatenate([np.asarray(p['labels']) for p in parts]).astype(np.int64)
             self.source = batches
         elif os.path.isdir(folder):
-            classes, samples = scan_image_folder(folder)
+            classes, samples = scan_image_folder(folder, classes=split_classes(data_root, split))
             self.classes = classes
             self._paths = [p for p, _ in samples]
             self.labels = np.array([label for _, label in samples], dtype=np.int64)
@@ -99,6 +100,11 @@ class CIFAR10(BaseImageDataset):
 
     def _cache_key(self) -> str:
         return f'{os.path.abspath(self.source)}|{self.split}|{len(self.labels)}'
+
+    def _source_files(self) -> List[str]:
+        if self._paths is None:
+            return [os.path.join(self.source, n) for n in self._batch_names]
+        return [self._paths[int(i)] for i in self.indices]
 
     def _decoded_array(self) -> np.ndarray:
         if self._paths is None:  # the python batches are already decoded

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import os
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 from PIL import Image
 
 from moco_plugin.datasets.base_dataset import BaseImageDataset
-from moco_plugin.datasets.image_io import IMG_EXTENSIONS, load_rgb, scan_image_folder
+from moco_plugin.datasets.image_io import (IMG_EXTENSIONS, load_rgb, scan_image_folder,
+                                          split_classes)
 from moco_plugin.registry import DATASETS
 
 
@@ -24,11 +25,16 @@ class ImageFolderDataset(BaseImageDataset):
         data_root: Dataset folder.
         split: Optional sub-folder (``'train'``, ``'val'``...).
         extensions: Accepted extensions.
+        classes: The class list, one for every split (labels index it). Default: the
+            class folders of ``data_root/train`` when it exists (so ``val`` gets the
+            same indices even when a class folder exists in one split only), else
+            those of the split itself.
         **kwargs: See :class:`BaseImageDataset`.
     """
 
     def __init__(self, data_root: str, split: Optional[str] = None,
-                 extensions: Sequence[str] = IMG_EXTENSIONS, **kwargs) -> None:
+                 extensions: Sequence[str] = IMG_EXTENSIONS,
+                 classes: Optional[Sequence[str]] = None, **kwargs) -> None:
         self.data_root = data_root
         self.split = split
         self.folder = os.path.join(data_root, split) if split else data_root
@@ -36,7 +42,9 @@ class ImageFolderDataset(BaseImageDataset):
             raise FileNotFoundError(
                 f'dataset folder not found: {self.folder}; pass --data-root (or set '
                 'MOCO_DATA_ROOT) to the folder that holds it')
-        self.classes, self.samples = scan_image_folder(self.folder, extensions)
+        if classes is None:
+            classes = split_classes(data_root, split)
+        self.classes, self.samples = scan_image_folder(self.folder, extensions, classes)
         self.labels = np.array([label for _, label in self.samples], dtype=np.int64)
         super().__init__(**kwargs)
         self._finish_init()
@@ -47,6 +55,9 @@ class ImageFolderDataset(BaseImageDataset):
     def _load_source(self, index: int) -> Image.Image:
         return load_rgb(self.samples[index][0])
 
+    def _source_files(self) -> List[str]:
+        return [self.samples[int(i)][0] for i in self.indices]
+
     def _cache_key(self) -> str:
-        first, last = self.samples[0][0], self.samples[-1][0]
-        return f'{os.path.abspath(self.folder)}|{len(self.samples)}|{first}|{last}|{os.path.getmtime(first)}'
+        # The files themselves enter through content_fingerprint (size, mtime of each).
+        return f'{os.path.abspath(self.folder)}|{len(self.samples)}'

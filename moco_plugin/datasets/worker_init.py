@@ -21,13 +21,12 @@ def worker_init_from_torch_seed(worker_id: int) -> None:
     torch's keeps them fresh per epoch and still reproducible (and resumable,
     since the main RNG state is checkpointed by ``RNGStateHook``).
 
-    The main RNG, hence ``base_seed``, is the same on every rank (one
-    ``randomness.seed``, and ``RNGStateHook`` restores rank 0's state
-    everywhere), so the rank is added as MMEngine's default does: otherwise
-    worker ``i`` of every rank would draw the same crops, flips and colour
-    jitter. It comes from ``$RANK`` (set by torchrun and MMEngine's slurm
-    launcher, inherited by workers however they are started); 0 otherwise, so
-    single-process seeds are unchanged.
+    The rank is added as MMEngine's default does, so that worker ``i`` of every
+    rank never shares a seed with worker ``i`` of another even where the main
+    RNGs agree (before ``RNGStateHook`` moves each rank onto its own stream, or in
+    configs without that hook). It comes from ``$RANK`` (set by torchrun and
+    MMEngine's slurm launcher, inherited by workers however they are started);
+    0 otherwise, so single-process seeds are unchanged.
     """
     info = torch.utils.data.get_worker_info()
     seed = torch.initial_seed()

@@ -7,7 +7,9 @@
   config points ``CheckpointHook(backend_args=...)`` at it.
 * Local checkpoint reads by MMEngine (``load_from``, ``--resume``,
   ``init_cfg``) go through :func:`moco_plugin.utils.safe_torch_load`
-  (``weights_only=True`` plus an allow-list) instead of a bare ``torch.load``.
+  (``weights_only=True`` plus an allow-list) instead of a bare ``torch.load``;
+  MMEngine's download schemes (``torchvision://``, ``open-mmlab://``, ``mmcls://``)
+  through :func:`moco_plugin.utils.safe_load.safe_load_url`.
 * Layers above the engine (the model zoo) add checkpoint converters with
   :func:`register_checkpoint_converter`, e.g. official MoCo key layout -> ours,
   without the engine importing them.
@@ -18,11 +20,12 @@ import os.path as osp
 from pathlib import Path
 from typing import Any, Callable, List, Union
 
+import mmengine.runner.checkpoint as mmengine_checkpoint
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from moco_plugin.utils.atomic_io import atomic_write_bytes
-from moco_plugin.utils.safe_load import safe_torch_load
+from moco_plugin.utils.safe_load import safe_load_url, safe_torch_load
 
 CheckpointConverter = Callable[[Any], Any]
 _CONVERTERS: List[CheckpointConverter] = []
@@ -63,3 +66,7 @@ def load_from_local_safely(filename: str, map_location=None):
 
 register_backend('atomic_local', AtomicLocalBackend, force=True)
 CheckpointLoader.register_scheme(prefixes='', loader=load_from_local_safely, force=True)
+# MMEngine's torchvision://, modelzoo://, open-mmlab://, openmmlab://, mmcls:// and http(s)://
+# loaders all download through this module-level name (torch.hub's loader, weights_only=False
+# by default); every scheme the Runner can reach then reads with weights_only=True.
+mmengine_checkpoint.load_url = safe_load_url

@@ -71,3 +71,28 @@ def eval_dataset_cfg(dataset_cfg: Dict[str, Any], split: str, image_size: Option
 def build_eval_dataset(cfg_dict: Dict[str, Any]):
     """Build a dataset config with the moco_plugin registry (imports register the datasets)."""
     return DATASETS.build(cfg_dict)
+
+
+def check_same_classes(bank_set, query_set) -> None:
+    """Raise when two evaluation datasets index different class lists.
+
+    k-NN and the linear probe compare label indices; if the bank says 1 = cat and
+    the queries 1 = dog, accuracy is wrong without any other sign.
+    """
+    bank_classes = list(getattr(bank_set, 'classes', []) or [])
+    query_classes = list(getattr(query_set, 'classes', []) or [])
+    if bank_classes and query_classes and bank_classes != query_classes:
+        only_bank = [c for c in bank_classes if c not in query_classes]
+        only_query = [c for c in query_classes if c not in bank_classes]
+        detail = (f'only in the bank/training set: {", ".join(only_bank) or "-"}; only in the '
+                  f'test set: {", ".join(only_query) or "-"}' if only_bank or only_query
+                  else 'same names in a different order')
+        raise ValueError(f'the bank/training and test datasets have different class lists '
+                         f'({detail}); labels would not match: give both the same classes=[...]')
+
+
+def build_eval_datasets(bank_cfg: Dict[str, Any], query_cfg: Dict[str, Any]):
+    """Build the bank/training and test datasets, checking they share one class list."""
+    bank_set, query_set = build_eval_dataset(bank_cfg), build_eval_dataset(query_cfg)
+    check_same_classes(bank_set, query_set)
+    return bank_set, query_set

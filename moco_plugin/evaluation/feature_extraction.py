@@ -16,7 +16,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from moco_plugin.utils.atomic_io import atomic_save_npy
+from moco_plugin.utils.atomic_io import atomic_save_npy, remove_partial_writes
 from moco_plugin.utils.cache import cache_dir
 from moco_plugin.utils.hashing import sha256_of_file, sha256_of_state_dict  # noqa: F401 (re-exported)
 
@@ -36,9 +36,13 @@ def dataset_identity(dataset: Dataset) -> Dict[str, Any]:
     """What identifies a dataset's content for caching: class, source, split, subset, transform.
 
     The transform enters through its ``repr`` (torchvision transforms print
-    their parameters), the subset through the selected source indices.
+    their parameters), the subset through the selected source indices, the
+    images themselves through the dataset's ``content_fingerprint()`` (size
+    and modification time of every file), so a replaced image is never served
+    from a stale feature cache.
     """
     indices = getattr(dataset, 'indices', None)
+    fingerprint = getattr(dataset, 'content_fingerprint', None)
     steps = getattr(getattr(dataset, 'pipeline', None), 'steps', None)
     return dict(
         type=type(dataset).__name__,
@@ -49,6 +53,7 @@ def dataset_identity(dataset: Dataset) -> Dict[str, Any]:
         subset_sha1=(hashlib.sha1(np.asarray(indices).tobytes()).hexdigest()
                      if indices is not None else None),
         transform=_stable_repr(steps if steps is not None else getattr(dataset, 'pipeline', None)),
+        content=fingerprint() if callable(fingerprint) else None,
     )
 
 
@@ -141,6 +146,8 @@ def cached_features(key: str, compute: Callable[[], FeatureSet],
     result = FeatureSet(np.ascontiguousarray(result.features, dtype=np.float32),
                         np.ascontiguousarray(result.labels, dtype=np.int64))
     if use_cache:
+        # leftovers of killed writes; an hour spares another process still writing one
+        remove_partial_writes(feature_cache_dir(), older_than_s=3600)
         atomic_save_npy(result.features, feat_path)
         atomic_save_npy(result.labels, label_path)
     return result, False

@@ -4,11 +4,11 @@ from __future__ import annotations
 import os.path as osp
 from typing import Any, Dict, List, Optional
 
-from mmengine.dist import is_main_process
+from mmengine.dist import broadcast_object_list, get_world_size, is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from moco_plugin.evaluation.eval_datasets import (build_eval_dataset, default_splits,
+from moco_plugin.evaluation.eval_datasets import (build_eval_datasets, default_splits,
                                                   eval_dataset_cfg, pretraining_dataset_cfg)
 from moco_plugin.evaluation.feature_extraction import extract_features, make_eval_loader
 from moco_plugin.evaluation.knn import knn_classify
@@ -48,7 +48,9 @@ class KNNMonitorHook(Hook):
     The result is logged (``knn/top1``, ``knn/top5`` in the message hub and
     the visualizer), the history goes into every checkpoint's ``meta``
     (``knn_history``) and is restored on resume, and
-    ``<work_dir>/knn_curve.png`` is drawn at the end of training.
+    ``<work_dir>/knn_curve.png`` is drawn at the end of training. With several
+    processes the check runs on rank 0 only and its result is broadcast, so every
+    rank logs and stores the same history.
 
     Args:
         interval: Run every ``interval`` epochs.
@@ -99,7 +101,7 @@ class KNNMonitorHook(Hook):
                                                     self.bank_size)
             query_cfg = query_cfg or eval_dataset_cfg(source, query_split, self.image_size,
                                                       self.query_size)
-        return build_eval_dataset(bank_cfg), build_eval_dataset(query_cfg)
+        return build_eval_datasets(bank_cfg, query_cfg)
 
     def evaluate(self, runner) -> Dict[str, Any]:
         """Extract bank and query features with the current backbone and run the k-NN."""
@@ -121,7 +123,12 @@ class KNNMonitorHook(Hook):
     def after_train_epoch(self, runner) -> None:
         if not (self.every_n_epochs(runner, self.interval) or self.is_last_train_epoch(runner)):
             return
-        entry = self.evaluate(runner)
+        # Once, on rank 0, and the result sent to the others: every rank holds the same
+        # weights, so repeating the extraction on each would only cost time.
+        entry = [self.evaluate(runner) if is_main_process() else None]
+        if get_world_size() > 1:
+            broadcast_object_list(entry, src=0)
+        entry = entry[0]
         self.history = [h for h in self.history if h['epoch'] != entry['epoch']] + [entry]
         runner.message_hub.update_scalar('knn/top1', entry['top1'])
         runner.message_hub.update_scalar('knn/top5', entry['top5'])

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import time
 import os.path as osp
 import tempfile
 from pathlib import Path
@@ -16,6 +18,8 @@ from typing import Union
 import numpy as np
 
 PathLike = Union[str, Path]
+# The temporary files of atomic_write_bytes: '.<target name>.<8 random chars>.tmp'.
+_PARTIAL_WRITE = re.compile(r'^\..+\.[A-Za-z0-9_]{8}\.tmp$')
 
 
 def _current_umask() -> int:
@@ -66,3 +70,30 @@ def atomic_save_npy(array: np.ndarray, path: PathLike) -> None:
     buffer = io.BytesIO()
     np.save(buffer, array)
     atomic_write_bytes(buffer.getvalue(), path)
+
+
+def remove_partial_writes(folder: PathLike, older_than_s: float = 0.0) -> list:
+    """Delete the temporary files that writes killed mid-way left in ``folder``.
+
+    Only names :func:`atomic_write_bytes` creates are touched. ``older_than_s``
+    spares files another live process may still be writing (shared caches).
+
+    Returns:
+        The removed paths.
+    """
+    folder = os.fspath(folder)
+    if not osp.isdir(folder):
+        return []
+    removed = []
+    now = time.time()
+    for name in os.listdir(folder):
+        path = osp.join(folder, name)
+        if not _PARTIAL_WRITE.match(name) or not osp.isfile(path):
+            continue
+        try:
+            if now - osp.getmtime(path) >= older_than_s:
+                os.remove(path)
+                removed.append(path)
+        except FileNotFoundError:  # another process cleaned it up first
+            continue
+    return removed

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import codecs
 import copyreg
-from typing import Any
+import pickle
+from typing import Any, Optional
 
 import numpy as np
 import torch
@@ -79,13 +80,46 @@ def safe_torch_load(path: str, map_location: Any = 'cpu') -> Any:
     except FileNotFoundError:
         raise FileNotFoundError(f'checkpoint not found: {path}; check the path') from None
     except Exception as err:  # torch raises UnpicklingError/RuntimeError variants
-        text = str(err)
-        if 'Weights only load failed' in text or 'Unsupported global' in text:
-            first = next((ln.strip() for ln in text.splitlines() if 'GLOBAL' in ln or 'Unsupported' in ln), '')
-            raise UnsafeCheckpointError(
-                f'refusing to load {path}: it needs arbitrary unpickling ({first}); '
-                'only load it with weights_only=False if you trust its source, '
-                'or re-save it as a plain state_dict') from None
-        raise RuntimeError(
-            f'cannot read checkpoint {path} ({type(err).__name__}: {text.splitlines()[0] if text else ""}); '
-            'the file is truncated or not a torch checkpoint: delete it and download or re-save it') from None
+        raise _explained(err, path) from None
+
+
+def _explained(err: Exception, path: str) -> Exception:
+    """The one-line error for a refused or unreadable checkpoint.
+
+    torch words both cases as "Weights only load failed"; only a pickle that names
+    a global outside the allow-list needs arbitrary unpickling. Any other failure
+    (a README, random bytes, a truncated file: "Unsupported operand", "invalid load
+    key") means the file is no checkpoint at all.
+    """
+    text = str(err)
+    if 'Unsupported global' in text or 'GLOBAL' in text:
+        first = next((ln.strip() for ln in text.splitlines() if 'GLOBAL' in ln or 'Unsupported' in ln), '')
+        return UnsafeCheckpointError(
+            f'refusing to load {path}: it needs arbitrary unpickling ({first}); '
+            'only load it with weights_only=False if you trust its source, '
+            'or re-save it as a plain state_dict')
+    detail = next((ln.strip() for ln in text.splitlines() if 'Unsupported operand' in ln
+                   or 'invalid load key' in ln), text.splitlines()[0] if text else '')
+    return RuntimeError(
+        f'cannot read checkpoint {path} ({type(err).__name__}: {detail}); the file is '
+        'truncated or not a torch checkpoint: delete it and download or re-save it')
+
+
+def safe_load_url(url: str, model_dir: Optional[str] = None, map_location: Any = None,
+                  progress: bool = True, **kwargs: Any) -> Any:
+    """``torch.hub.load_state_dict_from_url`` with ``weights_only=True`` and the allow-list.
+
+    Stands in for the ``load_url`` MMEngine's ``torchvision://``, ``open-mmlab://``,
+    ``mmcls://`` and ``http(s)://`` loaders call (torch's default there is
+    ``weights_only=False``: any downloaded file could run code).
+    """
+    register_safe_globals()
+    kwargs.pop('weights_only', None)
+    try:
+        return torch.hub.load_state_dict_from_url(url, model_dir=model_dir,
+                                                  map_location=map_location, progress=progress,
+                                                  weights_only=True, **kwargs)
+    except Exception as err:
+        if isinstance(err, (OSError, ValueError)) and not isinstance(err, pickle.UnpicklingError):
+            raise
+        raise _explained(err, url) from None

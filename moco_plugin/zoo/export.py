@@ -38,11 +38,14 @@ def backbone_state_dict(checkpoint: Any, encoder: str = 'query'
     """
     if encoder not in ENCODERS:
         raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
-    state, _ = project_state_dict(checkpoint)
+    # never export a copy of the query encoder labelled as the key encoder
+    state, _ = project_state_dict(checkpoint, fill_key_encoder=encoder == 'query')
     prefix = ENCODERS[encoder]
     backbone = OrderedDict((k[len(prefix):], v) for k, v in state.items() if k.startswith(prefix))
     if not backbone:
-        raise ValueError(f'the checkpoint has no {prefix}* keys ({encoder} encoder)')
+        raise ValueError(f'the checkpoint has no {encoder} encoder ({prefix}* or encoder_'
+                         f'{encoder[0]}.* keys); export --encoder '
+                         f'{"query" if encoder == "key" else "key"} instead')
     return backbone
 
 

@@ -151,11 +151,21 @@ def official_to_project(checkpoint: Mapping[str, Any], fill_key_encoder: bool = 
     return {'meta': meta, 'state_dict': converted}
 
 
-def project_state_dict(checkpoint: Any, where: str = 'checkpoint') -> Tuple[Dict[str, Any], str]:
-    """This project's state dict of ``checkpoint`` in either layout, and the source layout."""
+def project_state_dict(checkpoint: Any, where: str = 'checkpoint', fill_key_encoder: bool = True
+                       ) -> Tuple[Dict[str, Any], str]:
+    """This project's state dict of ``checkpoint`` in either layout, and the source layout.
+
+    ``fill_key_encoder=False`` leaves an official file without ``encoder_k`` without
+    key-encoder weights (instead of copying the query encoder's), for exports.
+    """
     layout = detect_layout(checkpoint, where)
     if layout == OFFICIAL:
-        return official_to_project(checkpoint)['state_dict'], layout
+        state = official_to_project(checkpoint)['state_dict']
+        if not fill_key_encoder and not any(_strip_module(k).startswith('encoder_k.')
+                                            for k in state_dict_of(checkpoint)):
+            state = OrderedDict((k, v) for k, v in state.items()
+                                if not k.startswith(('key_backbone.', 'key_neck.')))
+        return state, layout
     state = state_dict_of(checkpoint, where)
     return OrderedDict((_strip_module(k), v) for k, v in state.items()), layout
 
@@ -175,3 +185,46 @@ def convert_if_official(checkpoint: Any) -> Any:
               f'{info["projection"]} projection) to moco_plugin keys'
               + ''.join(f'; {note}' for note in info['notes']), logger='current')
     return converted
+
+
+RESNET_ARCHS = ('resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152')
+
+
+def expected_backbone_shapes(arch: str) -> Dict[str, Tuple[int, ...]]:
+    """Tensor names and shapes of torchvision's ``arch`` without ``fc`` (our backbone keys)."""
+    import torchvision
+    if arch not in RESNET_ARCHS:
+        raise ValueError(f'unknown architecture {arch!r}; choose one of {", ".join(RESNET_ARCHS)}')
+    net = getattr(torchvision.models, arch)()
+    return {k: tuple(v.shape) for k, v in net.state_dict().items() if not k.startswith('fc.')}
+
+
+def check_backbone_complete(state: Mapping[str, torch.Tensor], arch: str,
+                            where: str = 'checkpoint') -> None:
+    """Refuse a state dict whose encoders lack tensors of ``arch`` (or have others).
+
+    Every encoder present (``backbone.``, ``key_backbone.``) must hold each tensor of
+    torchvision's ``arch`` with its shape; only the stem convolution may be the 3x3
+    CIFAR one. A file with a block or one tensor missing (an interrupted download,
+    a hand-edited state dict) would otherwise convert "successfully".
+
+    Raises:
+        ValueError: One line with the counts and the first names.
+    """
+    expected = expected_backbone_shapes(arch)
+    for prefix in ('backbone.', 'key_backbone.'):
+        found = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        if not found:
+            continue
+        # BatchNorm fills a missing num_batches_tracked itself (files of old torch versions)
+        missing = [k for k in expected if k not in found and not k.endswith('num_batches_tracked')]
+        unexpected = [k for k in found if k not in expected]
+        shapes = [f'{k} {tuple(v.shape)} instead of {expected[k]}' for k, v in found.items()
+                  if k in expected and tuple(v.shape) != expected[k]
+                  and not (k == 'conv1.weight' and tuple(v.shape) == (64, 3, 3, 3))]
+        parts = [f'{len(v)} {what} (first: {", ".join(v[:3])})' for what, v in (
+            ('missing', missing), ('unexpected', unexpected), ('of another shape', shapes)) if v]
+        if parts:
+            raise ValueError(f'{where} does not hold a complete {arch} {prefix[:-1]}: '
+                             f'{"; ".join(parts)}; download or export it again, or pass the '
+                             'right --arch')

@@ -7,7 +7,19 @@ from mmengine.dist import get_rank, get_world_size
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from moco_plugin.evaluation.knn_monitor_hook import KNNMonitorHook
 from moco_plugin.registry import HOOKS
+
+
+@HOOKS.register_module()
+class CountingKNNMonitorHook(KNNMonitorHook):
+    """The k-NN monitor, counting how often this rank extracted features."""
+
+    calls = 0
+
+    def evaluate(self, runner):
+        self.calls += 1
+        return super().evaluate(runner)
 
 
 def tensor_digest(tensor: torch.Tensor) -> str:
@@ -45,4 +57,6 @@ class DumpRankStateHook(Hook):
             param_digests={n: tensor_digest(p) for n, p in model.named_parameters()},
             buffer_digests={n: tensor_digest(b) for n, b in model.named_buffers()},
             first_batch=self._first_batch,
+            knn=[dict(calls=h.calls, history=h.history) for h in runner.hooks
+                 if isinstance(h, CountingKNNMonitorHook)],
         ), osp.join(runner.work_dir, f'queue_rank{rank}.pt'))

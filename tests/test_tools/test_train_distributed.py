@@ -116,6 +116,40 @@ def test_two_process_training_keeps_ranks_in_sync(tmp_path):
     assert f'k-NN monitor (epoch {EPOCHS}' in log
 
 
+def test_main_process_augmentation_rng_and_knn_monitor_are_per_rank(tmp_path):
+    """num_workers=0: the per-image augmentations run in each rank's main process."""
+    data_root = _synthetic_cifar(tmp_path / 'data')
+    config = tmp_path / 'config.py'
+    config.write_text(
+        f"_base_ = ['{REPO_ROOT / CONFIG}']\n"
+        "custom_imports = dict(imports=['tests.helpers.rank_state_hook'], allow_failed_imports=False)\n"
+        "default_hooks = dict(dump=dict(type='DumpRankStateHook'))\n"
+        "custom_hooks = [dict(type='MomentumUpdateHook', momentum=0.99), dict(type='QueueHook'),\n"
+        "                dict(type='CountingKNNMonitorHook', interval=1, k=5, bank_size=16,\n"
+        "                     query_size=8, batch_size=16)]\n")
+    work_dir = tmp_path / 'run'
+    options = [o for o in TINY if not o.startswith(('train_dataloader.num_workers', 'train_cfg.max'))]
+    result = run_tool('-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={WORLD_SIZE}',
+                      'tools/train.py', str(config), '--launcher', 'pytorch',
+                      '--work-dir', str(work_dir), '--data-root', str(data_root),
+                      '--cfg-options', *options, 'train_dataloader.num_workers=0',
+                      'train_cfg.max_epochs=1',
+                      env={'OMP_NUM_THREADS': '1', 'PYTHONPATH': str(REPO_ROOT)}, timeout=300)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
+    first, second = [torch.load(work_dir / f'queue_rank{r}.pt', weights_only=False)
+                     for r in range(WORLD_SIZE)]
+    # the same picture on every rank: equal views would mean equal augmentation draws
+    assert all(not torch.equal(a, b) for a, b in zip(first['first_batch'], second['first_batch']))
+    assert first['param_digests'] == second['param_digests']  # weights still start (and stay) equal
+    # the k-NN check ran once, on rank 0, and both ranks hold its result
+    assert [k['calls'] for k in first['knn'] + second['knn']] == [1, 0]
+    assert first['knn'][0]['history'] == second['knn'][0]['history'] != []
+    meta = safe_torch_load(str(work_dir / 'epoch_1.pth'))['meta']
+    states = meta['rng_state_per_rank']
+    assert len(states) == WORLD_SIZE and not torch.equal(states[0]['torch'], states[1]['torch'])
+    assert torch.equal(meta['rng_state']['torch'], states[0]['torch'])
+
+
 def test_slurm_launcher_on_cpu_from_slurm_variables(tmp_path):
     """Two tasks as ``srun -n 2`` starts them: only SLURM_* set, no torchrun variables."""
     import os

@@ -1,11 +1,13 @@
 """Atomic writes: whole files only, no temporary left behind, the umask honoured."""
 import os
 import stat
+import time
 
 import numpy as np
 import pytest
 
-from moco_plugin.utils.atomic_io import atomic_save_npy, atomic_write_bytes, atomic_write_text
+from moco_plugin.utils.atomic_io import (atomic_save_npy, atomic_write_bytes, atomic_write_text,
+                                         remove_partial_writes)
 
 
 def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path):
@@ -42,3 +44,16 @@ def test_atomic_save_npy_round_trips(tmp_path):
     atomic_save_npy(array, tmp_path / 'features.npy')
     np.testing.assert_array_equal(np.load(tmp_path / 'features.npy'), array)
     assert os.listdir(tmp_path) == ['features.npy']
+
+
+def test_partial_writes_are_removed_by_name_and_age(tmp_path):
+    old = tmp_path / '.features.npy.a1b2c3d4.tmp'
+    fresh = tmp_path / '.labels.npy.z9y8x7w6.tmp'
+    other = tmp_path / 'notes.tmp'
+    for path in (old, fresh, other):
+        path.write_bytes(b'x')
+    hour_ago = time.time() - 3700
+    os.utime(old, (hour_ago, hour_ago))
+    assert remove_partial_writes(tmp_path, older_than_s=3600) == [str(old)]
+    assert fresh.exists() and other.exists()  # another process may still be writing `fresh`
+    assert remove_partial_writes(tmp_path) == [str(fresh)] and other.exists()

@@ -5,8 +5,10 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # atomic_local: written to a temporary file, then renamed (never a half checkpoint)
-    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3,
+    # atomic_local: written to a temporary file, then renamed (never a half checkpoint);
+    # SafeCheckpointHook: old checkpoints deleted only after the new one is in place,
+    # last_checkpoint written atomically, strict checks on --resume and load_from
+    checkpoint=dict(type='SafeCheckpointHook', interval=10, max_keep_ckpts=3,
                     backend_args=dict(backend='atomic_local')),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # RNG states go into checkpoints so that a resumed run replays the uninterrupted one

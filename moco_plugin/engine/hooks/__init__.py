@@ -3,6 +3,7 @@ from moco_plugin.engine.hooks.momentum_update_hook import MomentumUpdateHook
 from moco_plugin.engine.hooks.progress_bar_hook import ProgressBarHook
 from moco_plugin.engine.hooks.queue_hook import QueueHook
 from moco_plugin.engine.hooks.rng_state_hook import RNGStateHook
+from moco_plugin.engine.hooks.safe_checkpoint_hook import SafeCheckpointHook
 
 __all__ = ['LossCurveHook', 'MomentumUpdateHook', 'ProgressBarHook', 'QueueHook',
-           'RNGStateHook']
+           'RNGStateHook', 'SafeCheckpointHook']

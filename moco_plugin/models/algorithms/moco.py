@@ -60,6 +60,12 @@ class MoCo(BaseSelfSupervisor):
                  symmetric: bool = False, momentum: Optional[float] = None,
                  end_momentum: Optional[float] = None, momentum_schedule: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None) -> None:
+        for name, value, example in (('queue_len', queue_len, 4096), ('feat_dim', feat_dim, 128),
+                                     ('bn_splits', bn_splits, 8)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f'model.{name} must be an integer, got {value!r} '
+                                f'({type(value).__name__}); e.g. --cfg-options '
+                                f'model.{name}={example}')
         super().__init__(backbone, neck, head, data_preprocessor, init_cfg)
         self.set_momentum(momentum, end_momentum, momentum_schedule)
         convert_split_bn(self.backbone, bn_splits)
