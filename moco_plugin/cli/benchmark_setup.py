@@ -23,6 +23,7 @@ from moco_plugin.evaluation.eval_datasets import (build_eval_datasets, dataset_t
                                                   eval_dataset_cfg, pretraining_dataset_cfg)
 from moco_plugin.registry import MODELS
 from moco_plugin.utils.config_files import find_config
+from moco_plugin.utils.quiet import quiet_mmengine
 from moco_plugin.zoo.backbone_loading import load_backbone_weights
 
 RANDOM_CHECKPOINTS = ('none', 'random')
@@ -78,7 +79,8 @@ def _load_model(cfg, args: argparse.Namespace, random_init: bool, log: Log):
     torch.manual_seed(args.seed)
     model = MODELS.build(cfg.model)
     if random_init:
-        model.init_weights()
+        with quiet_mmengine():
+            model.init_weights()
         log(f'random-init backbone (seed {args.seed})')
         return model, dict(epochs=0, iters=0, wall_time_s=0.0), None
     report = load_backbone_weights(model, args.checkpoint)
