@@ -93,7 +93,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     data.add_argument('--subset-seed', type=int, default=0)
     data.add_argument('--train-split', help='bank / linear-train split (default: train)')
     data.add_argument('--test-split', help='test split (default: test for CIFAR-10, else val)')
-    data.add_argument('--image-size', type=int, help='evaluation crop (default: 32 for CIFAR-10, else 224)')
+    data.add_argument('--image-size', type=int,
+                      help="evaluation crop (default: the resolution the config trains at, e.g. "
+                           "32 for the CIFAR-10 configs, 224 for ImageNet's)")
+    data.add_argument('--train-data', metavar='PATH',
+                      help='evaluate on another dataset: its labelled training images, a folder '
+                           'of class folders or a .csv/.tsv of path,label rows (with --test-data)')
+    data.add_argument('--test-data', metavar='PATH', help='the test images of --train-data, same forms')
+    data.add_argument('--csv-columns', default='path,label', metavar='PATH,LABEL[,GROUP]',
+                      help='header names of the path, label (and group) columns of a CSV/TSV')
+    data.add_argument('--image-root', help='folder the CSV paths are relative to (default: the '
+                                           "CSV's folder)")
     run = parser.add_argument_group('runtime')
     run.add_argument('--batch-size', type=int, default=256, help='feature-extraction batch size')
     run.add_argument('--num-workers', type=int, default=2, help='data-loader workers')
@@ -136,6 +146,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         f'got {args.few_shot}')
     if args.few_shot_episodes < 1 or args.few_shot_queries < 1:
         problems.append('--few-shot-episodes and --few-shot-queries must be >= 1')
+    if bool(args.train_data) != bool(args.test_data):
+        problems.append('--train-data and --test-data go together (the bank / probe training set '
+                        'and the test set of the other dataset)')
+    if not 2 <= len(args.csv_columns.split(',')) <= 3:
+        problems.append(f'--csv-columns takes PATH,LABEL or PATH,LABEL,GROUP, got {args.csv_columns!r}')
     if args.feature_map < 0:
         problems.append(f'--feature-map must be >= 0, got {args.feature_map}')
     if any(k < 1 for k in args.k):

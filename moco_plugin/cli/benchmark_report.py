@@ -18,23 +18,36 @@ from moco_plugin.evaluation.results import append_markdown_row, markdown_row, wr
 def describe_run(ctx: BenchmarkContext, args: argparse.Namespace) -> Dict[str, Any]:
     """What was evaluated: algorithm, checkpoint and weight identities, pretraining, data."""
     pretrain = dict(ctx.pretrain)
+    other_data = bool(getattr(args, 'train_data', None))
+    root = args.train_data if other_data else getattr(ctx.train_set, 'data_root', None)
     result: Dict[str, Any] = dict(
         schema=1, name=ctx.name, algorithm=type(ctx.model).__name__, config=args.config,
         checkpoint=args.checkpoint, checkpoint_sha256=ctx.checkpoint_sha,
         weights_sha256=ctx.weights_sha, random_init_seed=args.seed if ctx.random_init else None,
         pretrain=pretrain,
-        dataset=dict(type=dataset_type_name(ctx.source),
-                     data_root=getattr(ctx.train_set, 'data_root', None),
+        dataset=dict(type=dataset_type_name(ctx.source), data_root=root,
+                     name=osp.basename(osp.normpath(str(root))) if root else None,
+                     config_dataset=not other_data,
+                     fingerprint=dict(train=_fingerprint(ctx.train_set),
+                                      test=_fingerprint(ctx.test_set)),
+                     num_classes=ctx.num_classes,
                      train_split=ctx.train_split, test_split=ctx.test_split,
                      image_size=ctx.image_size, subset_train=args.subset_train,
                      subset_test=args.subset_test, subset_seed=args.subset_seed,
                      classes=list(getattr(ctx.train_set, 'classes', []) or [])),
+        precision='bf16' if args.amp else 'fp32',
         n_train=len(ctx.train_set), n_test=len(ctx.test_feats),
         feature_dim=int(ctx.test_feats.features.shape[1]),
         feature_cache_hit=dict(train=ctx.cache_hits.get('train'), test=ctx.cache_hits.get('test')))
-    if pretrain.get('knn_monitor'):
-        result['knn_monitor'] = pretrain.pop('knn_monitor')
+    monitor = pretrain.pop('knn_monitor', None)
+    if monitor and not other_data:  # measured on the pretraining data: not this dataset's
+        result['knn_monitor'] = monitor
     return result
+
+
+def _fingerprint(dataset) -> Any:
+    fingerprint = getattr(dataset, 'content_fingerprint', None)
+    return fingerprint()[:16] if fingerprint else None
 
 
 def write_report(result: Dict[str, Any], ctx: BenchmarkContext, args: argparse.Namespace,

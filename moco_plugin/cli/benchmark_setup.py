@@ -18,9 +18,11 @@ from torch import nn
 from moco_plugin.evaluation import (FeatureSet, cached_features, extract_features,
                                     feature_cache_key, make_eval_loader, sha256_of_file,
                                     sha256_of_state_dict)
-from moco_plugin.evaluation.eval_datasets import (build_eval_datasets, dataset_type_name,
+from moco_plugin.evaluation.eval_datasets import (build_eval_dataset, build_eval_datasets,
+                                                  check_labelled, dataset_type_name,
                                                   default_image_size, default_splits,
-                                                  eval_dataset_cfg, pretraining_dataset_cfg)
+                                                  eval_dataset_cfg, external_dataset_cfg,
+                                                  pretraining_dataset_cfg, training_image_size)
 from moco_plugin.registry import MODELS
 from moco_plugin.utils.config_files import find_config
 from moco_plugin.utils.quiet import quiet_mmengine
@@ -106,13 +108,28 @@ def prepare(args: argparse.Namespace, log: Log, need_train_features: bool) -> Be
     name = args.name or (config_name + ('-random' if random_init and 'random' not in config_name
                                         else ''))
     source = pretraining_dataset_cfg(cfg)
-    train_split, test_split = default_splits(source)
-    train_split, test_split = args.train_split or train_split, args.test_split or test_split
-    image_size = args.image_size or default_image_size(source)
+    # The resolution the checkpoint was trained at, not a default of the evaluation data.
+    image_size = args.image_size or training_image_size(cfg) or default_image_size(source)
     common = dict(image_size=image_size, subset_seed=args.subset_seed, data_root=args.data_root)
-    train_cfg = eval_dataset_cfg(source, train_split, subset_size=args.subset_train, **common)
-    test_cfg = eval_dataset_cfg(source, test_split, subset_size=args.subset_test, **common)
-    train_set, test_set = build_eval_datasets(train_cfg, test_cfg)  # one class list
+    if args.train_data:
+        columns = tuple(args.csv_columns.split(','))
+        train_cfg = external_dataset_cfg(args.train_data, image_size, args.subset_train,
+                                         args.subset_seed, columns, args.image_root)
+        train_set = build_eval_dataset(train_cfg)
+        check_labelled(train_set, args.train_data)
+        test_cfg = external_dataset_cfg(args.test_data, image_size, args.subset_test,
+                                        args.subset_seed, columns, args.image_root,
+                                        classes=list(train_set.classes))
+        test_set = build_eval_dataset(test_cfg)
+        check_labelled(test_set, args.test_data)
+        train_split, test_split = args.train_data, args.test_data
+        source = train_cfg
+    else:
+        train_split, test_split = default_splits(source)
+        train_split, test_split = args.train_split or train_split, args.test_split or test_split
+        train_cfg = eval_dataset_cfg(source, train_split, subset_size=args.subset_train, **common)
+        test_cfg = eval_dataset_cfg(source, test_split, subset_size=args.subset_test, **common)
+        train_set, test_set = build_eval_datasets(train_cfg, test_cfg)  # one class list
     log(f'data: {dataset_type_name(source)} {train_split} ({len(train_set)} images) / '
         f'{test_split} ({len(test_set)} images), {image_size} px')
 

@@ -2,9 +2,10 @@
 from moco_plugin.datasets import transforms  # noqa: F401
 from moco_plugin.datasets.base_dataset import BaseImageDataset, build_pipeline
 from moco_plugin.datasets.cifar10 import CIFAR10
+from moco_plugin.datasets.csv_dataset import CsvImageDataset
 from moco_plugin.datasets.image_folder import ImageFolderDataset
 from moco_plugin.datasets.image_io import CorruptImageError, load_rgb
 from moco_plugin.datasets.worker_init import worker_init_from_torch_seed
 
-__all__ = ['BaseImageDataset', 'CIFAR10', 'CorruptImageError', 'ImageFolderDataset',
+__all__ = ['BaseImageDataset', 'CIFAR10', 'CorruptImageError', 'CsvImageDataset', 'ImageFolderDataset',
            'build_pipeline', 'load_rgb', 'worker_init_from_torch_seed']

@@ -96,3 +96,50 @@ def build_eval_datasets(bank_cfg: Dict[str, Any], query_cfg: Dict[str, Any]):
     bank_set, query_set = build_eval_dataset(bank_cfg), build_eval_dataset(query_cfg)
     check_same_classes(bank_set, query_set)
     return bank_set, query_set
+
+
+def training_image_size(cfg) -> Optional[int]:
+    """The side of the views a config trains on: the batched augmentation's ``size``, else
+    the first view transform's ``size`` (``None`` when the config names none)."""
+    model = cfg.get('model') or {}
+    batch_augment = (model.get('data_preprocessor') or {}).get('batch_augment') or {}
+    if batch_augment.get('size'):
+        return int(batch_augment['size'])
+    try:
+        pipeline = pretraining_dataset_cfg(cfg).get('pipeline') or []
+    except ValueError:
+        return None
+    for step in pipeline:
+        for transform in [step, *(step.get('transforms') or [])]:
+            if isinstance(transform, dict) and transform.get('size'):
+                return int(transform['size'])
+    return None
+
+
+def external_dataset_cfg(spec: str, image_size: int, subset_size: Optional[int] = None,
+                         subset_seed: int = 0, columns: Tuple[str, ...] = ('path', 'label'),
+                         image_root: Optional[str] = None,
+                         classes: Optional[list] = None) -> Dict[str, Any]:
+    """A labelled evaluation dataset that the training config does not name.
+
+    ``spec`` is a folder of class folders (``ImageFolderDataset``) or a ``.csv``/``.tsv``
+    table of ``path,label`` rows (``CsvImageDataset``; ``columns`` names the path, label
+    and optional group columns). ``classes`` is the training split's list, for the test split.
+    """
+    common = dict(pipeline=[dict(type='ResizeCenterCrop', size=image_size)],
+                  subset_size=subset_size, subset_seed=subset_seed, classes=classes)
+    if spec.lower().endswith(('.csv', '.tsv')):
+        path_column, label_column, *group = columns
+        return dict(type='CsvImageDataset', data_root=spec, image_root=image_root,
+                    path_column=path_column, label_column=label_column,
+                    group_column=group[0] if group else None, **common)
+    return dict(type='ImageFolderDataset', data_root=spec, split=None, **common)
+
+
+def check_labelled(dataset, spec: str) -> None:
+    """Refuse, before any feature is extracted, a dataset whose images have no labels."""
+    labels = getattr(dataset, 'labels', None)
+    if labels is not None and len(labels) and (labels < 0).any():
+        raise ValueError(f'{spec}: {int((labels < 0).sum())} images have no label (images directly '
+                         'in the folder, no class folders); put them in one folder per class, or '
+                         'list them with their labels in a CSV and pass that (path,label columns)')

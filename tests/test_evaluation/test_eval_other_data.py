@@ -1,0 +1,84 @@
+"""Evaluation on a dataset the training config does not name: CSV labels, class folders,
+the checkpoint's resolution, and what the result records."""
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from moco_plugin.cli import benchmark_linear
+from moco_plugin.datasets import CsvImageDataset
+
+RANDOM_CONFIG = 'random_init_resnet18_cifar10'
+CLASSES = ['airplane', 'cat', 'ship']
+
+
+def _exit_code(argv):
+    with pytest.raises(SystemExit) as exit_info:
+        benchmark_linear.main(argv)
+    return exit_info.value.code
+
+
+def _flat_folder_with_csv(cifar_root: Path, folder: Path, split: str, per_class: int) -> Path:
+    """A flat folder of real CIFAR-10 images (``.PNG``-free names, no class folders) and a
+    CSV naming each image's class (as GTSRB or a Kaggle set stores them)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for cls in CLASSES:
+        for i, source in enumerate(sorted((cifar_root / split / cls).glob('*.jpg'))[:per_class]):
+            name = f'{split}_{cls}_{i:03d}.jpg'
+            shutil.copy(source, folder / name)
+            rows.append((name, cls, f'{cls}-{i // 2}'))  # two frames per physical "track"
+    table = folder / f'{split}.csv'
+    with open(table, 'w', newline='') as handle:
+        writer = csv.writer(handle)
+        writer.writerow(['filename', 'class', 'track'])
+        writer.writerows(rows)
+    return table
+
+
+def test_csv_labels_are_read_with_the_training_class_list(cifar_root, tmp_path):
+    train = _flat_folder_with_csv(Path(cifar_root), tmp_path / 'data', 'train', 6)
+    test = _flat_folder_with_csv(Path(cifar_root), tmp_path / 'data', 'test', 4)
+    train_set = CsvImageDataset(str(train), path_column='filename', label_column='class',
+                                group_column='track')
+    test_set = CsvImageDataset(str(test), path_column='filename', label_column='class',
+                               classes=train_set.classes)
+    assert train_set.classes == CLASSES and test_set.classes == CLASSES
+    assert [train_set.get_label(i) for i in (0, 6, 12)] == [0, 1, 2]
+    assert train_set.groups[:3] == ['airplane-0', 'airplane-0', 'airplane-1']
+    with pytest.raises(ValueError, match=r"no column path, label \(header: filename, class, track\)"):
+        CsvImageDataset(str(train))
+
+
+def test_benchmark_on_a_csv_dataset_records_what_it_measured(cifar_root, tmp_path):
+    train = _flat_folder_with_csv(Path(cifar_root), tmp_path / 'data', 'train', 6)
+    test = _flat_folder_with_csv(Path(cifar_root), tmp_path / 'data', 'test', 4)
+    out = tmp_path / 'other.json'
+    code = _exit_code([RANDOM_CONFIG, 'random', '--train-data', str(train), '--test-data', str(test),
+                       '--csv-columns', 'filename,class', '--knn', '--k', '5', '--num-workers', '0',
+                       '--out', str(out), '--quiet', '--no-cache'])
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert (result['n_train'], result['n_test']) == (18, 12)
+    assert result['dataset']['classes'] == CLASSES and result['dataset']['num_classes'] == 3
+    assert result['dataset']['image_size'] == 32  # the config's training resolution
+    assert result['dataset']['config_dataset'] is False and 'knn_monitor' not in result
+    assert result['dataset']['name'] == 'train.csv' and result['precision'] == 'fp32'
+    assert len(result['dataset']['fingerprint']['train']) == 16
+    assert 0 <= result['knn']['5']['top1'] <= 100
+
+
+def test_flat_unlabelled_folder_is_refused_before_any_feature_is_extracted(cifar_root, tmp_path,
+                                                                          capsys, monkeypatch):
+    train = _flat_folder_with_csv(Path(cifar_root), tmp_path / 'data', 'train', 2)
+    from moco_plugin.cli import benchmark_setup
+    monkeypatch.setattr(benchmark_setup, 'extract_features',
+                        lambda *a, **k: pytest.fail('features extracted'))
+    code = _exit_code([RANDOM_CONFIG, 'random', '--train-data', str(train.parent), '--test-data',
+                       str(train.parent), '--knn', '--num-workers', '0', '--out',
+                       str(tmp_path / 'x.json')])
+    assert code == 2
+    error = [ln for ln in capsys.readouterr().err.splitlines() if 'error:' in ln]
+    assert len(error) == 1 and 'have no label' in error[0] and 'CSV' in error[0]
