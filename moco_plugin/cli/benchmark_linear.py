@@ -75,6 +75,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     lin.add_argument('--linear-val-fraction', type=float, default=0.1,
                      help='share of each training class held out to choose among several '
                           '--linear-lr values (the test split is never used to choose)')
+    lin.add_argument('--holdout-group', metavar='csv|REGEX',
+                     help="hold out whole groups when choosing the lr: 'csv' takes the group "
+                          'column of --csv-columns, a regex takes the first group it captures '
+                          "in each file name (e.g. '^(\\d+)_' for GTSRB's track prefix), so "
+                          'near-duplicate frames stay on one side')
     lin.add_argument('--linear-momentum', type=float, default=0.9)
     lin.add_argument('--linear-wd', type=float, default=0.0, help='weight decay')
     lin.add_argument('--linear-batch-size', type=int, default=256)

@@ -15,7 +15,7 @@ from moco_plugin.cli.benchmark_setup import BenchmarkContext, Log
 from moco_plugin.evaluation import (LinearProbeSettings, knn_classify, linear_probe_on_features,
                                     linear_probe_with_augmentation, plot_linear_curve,
                                     retrieval_grid, save_linear_head)
-from moco_plugin.evaluation.eval_datasets import build_eval_dataset, eval_dataset_cfg
+from moco_plugin.evaluation.eval_datasets import build_eval_dataset, eval_dataset_cfg, image_groups
 from moco_plugin.evaluation.feature_map import plot_feature_map, tsne_map
 from moco_plugin.evaluation.few_shot import few_shot_episodes, few_shot_full_test
 from moco_plugin.evaluation.linear_lr_sweep import sweep_linear_lr
@@ -54,8 +54,10 @@ def run_linear(ctx: BenchmarkContext, args: argparse.Namespace, log: Log) -> Dic
     tick = time.perf_counter()
     sweep = None
     if len(args.linear_lr) > 1:
+        groups = image_groups(ctx.train_set, args.holdout_group) if args.holdout_group else None
         sweep = sweep_linear_lr(ctx.train_feats, args.linear_lr, settings,
-                                args.linear_val_fraction, ctx.num_classes, not args.quiet, log)
+                                args.linear_val_fraction, ctx.num_classes, not args.quiet, log,
+                                groups=groups)
         settings = dataclasses.replace(settings, lr=sweep.selected_lr)
         ctx.times['linear_sweep_s'] = time.perf_counter() - tick
         log(f'lr sweep on {sweep.n_val} held-out training images: selected lr '

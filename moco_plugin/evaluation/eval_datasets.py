@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import copy
+import os
+import re
 from typing import Any, Dict, Optional, Tuple
 
 import moco_plugin.datasets  # noqa: F401  (registers the dataset types it builds)
@@ -134,6 +136,25 @@ def external_dataset_cfg(spec: str, image_size: int, subset_size: Optional[int] 
                     path_column=path_column, label_column=label_column,
                     group_column=group[0] if group else None, **common)
     return dict(type='ImageFolderDataset', data_root=spec, split=None, **common)
+
+
+def image_groups(dataset, group: str) -> list:
+    """The group id of every item of ``dataset``: the CSV's group column (``group='csv'``) or
+    the first capture group of a regex (else its whole match) in each file name."""
+    if group == 'csv':
+        groups = getattr(dataset, 'groups', None)
+        if groups is None:
+            raise ValueError("--holdout-group csv needs a CSV dataset with a group column "
+                             '(--csv-columns PATH,LABEL,GROUP)')
+        return [groups[int(i)] for i in dataset.indices]
+    pattern = re.compile(group)
+    names = [os.path.basename(p) for p in dataset._source_files()]
+    matches = [pattern.search(n) for n in names]
+    missing = [n for n, m in zip(names, matches) if m is None]
+    if missing:
+        raise ValueError(f'--holdout-group {group!r} does not match {len(missing)} file name(s), '
+                         f'e.g. {missing[0]}')
+    return [m.group(1) if m.groups() else m.group(0) for m in matches]
 
 
 def check_labelled(dataset, spec: str) -> None:

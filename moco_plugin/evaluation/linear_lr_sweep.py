@@ -49,25 +49,37 @@ class LinearLrSweep:
         return dataclasses.asdict(self)
 
 
-def holdout_split(labels: np.ndarray, fraction: float, seed: int = 0
-                  ) -> Tuple[np.ndarray, np.ndarray]:
+def holdout_split(labels: np.ndarray, fraction: float, seed: int = 0,
+                  groups: Optional[Sequence] = None) -> Tuple[np.ndarray, np.ndarray]:
     """Class-stratified split of indices into (fit, held-out).
 
     From each class, ``round(fraction * count)`` images are held out, at least
     one and at most ``count - 1``, so every class is both fitted and scored.
+    With ``groups`` (e.g. the track of the physical object a video frame shows),
+    whole groups are held out instead, so near-duplicates never sit on both sides.
 
     Args:
         labels: Integer labels ``(N,)``.
         fraction: Share of each class to hold out, in ``(0, 1)``.
         seed: Seed of the draw; the same seed gives the same split.
+        groups: Optional group id of every image.
 
     Returns:
         Sorted index arrays ``fit`` and ``held_out`` that partition ``range(N)``.
+
+    Example:
+        >>> fit, held = holdout_split(np.array([0] * 4 + [1] * 4), 0.5, groups='aabbccdd')
+        >>> [sorted(set('aabbccdd'[i] for i in part)) for part in (fit, held)] in (
+        ...     [['a', 'c'], ['b', 'd']], [['a', 'd'], ['b', 'c']], [['b', 'c'], ['a', 'd']],
+        ...     [['b', 'd'], ['a', 'c']])
+        True
     """
     if not 0.0 < fraction < 1.0:
         raise ValueError(f'held-out fraction must be in (0, 1), got {fraction}')
     labels = np.asarray(labels)
     rng = np.random.default_rng(seed)
+    if groups is not None:
+        return _group_holdout(labels, np.asarray(list(groups), dtype=object), fraction, rng)
     held_out = []
     for cls in np.unique(labels):
         members = np.flatnonzero(labels == cls)
@@ -81,10 +93,32 @@ def holdout_split(labels: np.ndarray, fraction: float, seed: int = 0
     return fit, held
 
 
+def _group_holdout(labels: np.ndarray, groups: np.ndarray, fraction: float,
+                   rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
+    if len(groups) != len(labels):
+        raise ValueError(f'{len(groups)} group ids for {len(labels)} images')
+    chosen = set()
+    for cls in np.unique(labels):
+        members = np.flatnonzero(labels == cls)
+        distinct = sorted(set(groups[members]), key=str)
+        if len(distinct) < 2:
+            raise ValueError(f'class {cls} has {len(distinct)} group(s); a group-aware held-out '
+                             'split needs at least 2 per class')
+        target = max(int(round(fraction * len(members))), 1)
+        held = 0
+        for group in rng.permutation(np.array(distinct, dtype=object)):
+            if held >= target or len(chosen & set(distinct)) == len(distinct) - 1:
+                break
+            chosen.add(group)
+            held += int((groups[members] == group).sum())
+    held_mask = np.array([g in chosen for g in groups])
+    return np.flatnonzero(~held_mask), np.flatnonzero(held_mask)
+
+
 def sweep_linear_lr(train: FeatureSet, lrs: Sequence[float], settings: LinearProbeSettings,
                     val_fraction: float = 0.1, num_classes: Optional[int] = None,
-                    progress: bool = True, log: Optional[Callable[[str], None]] = None
-                    ) -> LinearLrSweep:
+                    progress: bool = True, log: Optional[Callable[[str], None]] = None,
+                    groups: Optional[Sequence] = None) -> LinearLrSweep:
     """Train one probe per lr on the fit part of ``train``, score it on the held-out part.
 
     Args:
@@ -96,6 +130,7 @@ def sweep_linear_lr(train: FeatureSet, lrs: Sequence[float], settings: LinearPro
         num_classes: Classes of the head (default: from the labels).
         progress: Show progress bars.
         log: Receives one line per candidate.
+        groups: Group id of every training image: held out by whole groups.
 
     Returns:
         The held-out scores and the selected lr.
@@ -105,7 +140,7 @@ def sweep_linear_lr(train: FeatureSet, lrs: Sequence[float], settings: LinearPro
     """
     if not lrs:
         raise ValueError('the lr sweep needs at least one candidate lr')
-    fit_idx, val_idx = holdout_split(train.labels, val_fraction, settings.seed)
+    fit_idx, val_idx = holdout_split(train.labels, val_fraction, settings.seed, groups)
     fit = FeatureSet(train.features[fit_idx], np.asarray(train.labels)[fit_idx])
     val = FeatureSet(train.features[val_idx], np.asarray(train.labels)[val_idx])
     if num_classes is None:

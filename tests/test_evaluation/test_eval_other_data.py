@@ -82,3 +82,23 @@ def test_flat_unlabelled_folder_is_refused_before_any_feature_is_extracted(cifar
     assert code == 2
     error = [ln for ln in capsys.readouterr().err.splitlines() if 'error:' in ln]
     assert len(error) == 1 and 'have no label' in error[0] and 'CSV' in error[0]
+
+
+def test_group_aware_holdout_keeps_every_track_on_one_side(cifar_root, tmp_path):
+    from moco_plugin.evaluation.eval_datasets import image_groups
+    from moco_plugin.evaluation.linear_lr_sweep import holdout_split
+    train = _flat_folder_with_csv(Path(cifar_root), tmp_path / 'data', 'train', 10)
+    dataset = CsvImageDataset(str(train), path_column='filename', label_column='class',
+                              group_column='track')
+    groups = image_groups(dataset, 'csv')
+    for seed in range(5):
+        fit, held = holdout_split(dataset.labels, 0.3, seed, groups)
+        fit_groups, held_groups = {groups[i] for i in fit}, {groups[i] for i in held}
+        assert not fit_groups & held_groups and len(fit) + len(held) == 30
+        assert set(dataset.labels[held]) == set(dataset.labels[fit]) == {0, 1, 2}
+    # The same tracks from the file names: 'train_cat_004.jpg' -> frame 4 // 2 is not in the
+    # name, so group by class prefix instead: every class is one group, too few to split.
+    by_name = image_groups(dataset, r'^train_(\w+?)_')
+    assert by_name[0] == 'airplane'
+    with pytest.raises(ValueError, match='needs at least 2 per class'):
+        holdout_split(dataset.labels, 0.3, 0, by_name)
