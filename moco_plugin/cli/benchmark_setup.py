@@ -143,8 +143,12 @@ def prepare(args: argparse.Namespace, log: Log, need_train_features: bool) -> Be
         num_classes=len(getattr(train_set, 'classes', []) or []) or None, model=model,
         random_init=random_init, pretrain=pretrain, checkpoint_sha=checkpoint_sha,
         weights_sha=sha256_of_state_dict(model.backbone))
-    identity = dict(backbone=cfg.model.get('backbone'),
-                    data_preprocessor=cfg.model.get('data_preprocessor'), amp=bool(args.amp))
+    # Weights, data and evaluation transform make the features; the pretraining augmentation
+    # (batch_augment) does not, so it stays out of the cache key.
+    preprocessor = {k: v for k, v in dict(cfg.model.get('data_preprocessor') or {}).items()
+                    if k != 'batch_augment'}
+    identity = dict(backbone=cfg.model.get('backbone'), data_preprocessor=preprocessor,
+                    amp=bool(args.amp))
     if need_train_features:
         ctx.train_feats = _features(ctx, args, log, train_set, 'train', train_cfg, identity)
     ctx.test_feats = _features(ctx, args, log, test_set, 'test', test_cfg, identity)

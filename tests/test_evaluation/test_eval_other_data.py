@@ -102,3 +102,18 @@ def test_group_aware_holdout_keeps_every_track_on_one_side(cifar_root, tmp_path)
     assert by_name[0] == 'airplane'
     with pytest.raises(ValueError, match='needs at least 2 per class'):
         holdout_split(dataset.labels, 0.3, 0, by_name)
+
+
+def test_feature_cache_ignores_the_pretraining_augmentation(cifar_root, tmp_path):
+    # Same weights, data and evaluation transform: the batched augmentation's settings
+    # do not change the features, so the second run must hit the cache.
+    config = 'mocov2_resnet18_1xb64-adamw-coslr-6e_cifar10-cpu'
+    common = [config, 'random', '--knn', '--k', '5', '--subset-train', '40', '--subset-test',
+              '20', '--num-workers', '0', '--quiet', '--data-root', str(cifar_root)]
+    assert _exit_code([*common, '--out', str(tmp_path / 'a.json')]) == 0
+    assert _exit_code([*common, '--out', str(tmp_path / 'b.json'), '--cfg-options',
+                       'model.data_preprocessor.batch_augment.brightness=0.4']) == 0
+    first, second = (json.loads((tmp_path / n).read_text()) for n in ('a.json', 'b.json'))
+    assert first['feature_cache_hit'] == dict(train=False, test=False)
+    assert second['feature_cache_hit'] == dict(train=True, test=True)
+    assert second['knn'] == first['knn']
