@@ -39,7 +39,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torchvision.transforms import v2 as T2
 
-from moco_plugin.datasets.transforms import MoCoV1Augment, MoCoV2Augment, MultiView
+from moco_plugin.datasets.transforms import MultiView  # also registers MoCoV1Augment, MoCoV2Augment
 from moco_plugin.models.data_preprocessors import BatchMoCoAugment
 
 from library_ab_download import download_speed  # benchmarks/ is on sys.path when run as a script
@@ -258,7 +258,8 @@ def main() -> None:
                                                               '../shared/datasets/cifar10'))
     parser.add_argument('--threads', type=int, default=torch.get_num_threads(),
                         help='torch intra-op threads (training uses the default)')
-    parser.add_argument('--only', nargs='+', default=['batch', 'params', 'tv2', 'image', 'download'],
+    probes = ['batch', 'params', 'tv2', 'image', 'download']
+    parser.add_argument('--only', nargs='+', default=probes, choices=probes,
                         help='which probes to run')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
