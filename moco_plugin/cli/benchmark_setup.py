@@ -18,6 +18,7 @@ from torch import nn
 from moco_plugin.evaluation import (FeatureSet, cached_features, extract_features,
                                     feature_cache_key, make_eval_loader, sha256_of_file,
                                     sha256_of_state_dict)
+from moco_plugin.evaluation.feature_extraction import feature_identity
 from moco_plugin.evaluation.eval_datasets import (build_eval_dataset, build_eval_datasets,
                                                   check_labelled, dataset_type_name,
                                                   default_image_size, default_splits,
@@ -143,12 +144,7 @@ def prepare(args: argparse.Namespace, log: Log, need_train_features: bool) -> Be
         num_classes=len(getattr(train_set, 'classes', []) or []) or None, model=model,
         random_init=random_init, pretrain=pretrain, checkpoint_sha=checkpoint_sha,
         weights_sha=sha256_of_state_dict(model.backbone))
-    # Weights, data and evaluation transform make the features; the pretraining augmentation
-    # (batch_augment) does not, so it stays out of the cache key.
-    preprocessor = {k: v for k, v in dict(cfg.model.get('data_preprocessor') or {}).items()
-                    if k != 'batch_augment'}
-    identity = dict(backbone=cfg.model.get('backbone'), data_preprocessor=preprocessor,
-                    amp=bool(args.amp))
+    identity = feature_identity(cfg.model, bool(args.amp))
     if need_train_features:
         ctx.train_feats = _features(ctx, args, log, train_set, 'train', train_cfg, identity)
     ctx.test_feats = _features(ctx, args, log, test_set, 'test', test_cfg, identity)

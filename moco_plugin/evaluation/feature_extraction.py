@@ -8,7 +8,7 @@ import os.path as osp
 import re
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 import numpy as np
 import torch
@@ -60,6 +60,16 @@ def dataset_identity(dataset: Dataset) -> Dict[str, Any]:
 def _stable_repr(obj: Any) -> str:
     # Objects without a __repr__ print their memory address, which changes every run.
     return re.sub(r' at 0x[0-9a-fA-F]+', '', repr(obj))
+
+
+def feature_identity(model_cfg: Mapping[str, Any], amp: bool) -> Dict[str, Any]:
+    """What besides the weights and the data makes a model's features: the backbone config,
+    the normalisation and the precision. The pretraining augmentation (``batch_augment``)
+    does not change them, so it stays out of the cache key.
+    """
+    preprocessor = {k: v for k, v in dict(model_cfg.get('data_preprocessor') or {}).items()
+                    if k != 'batch_augment'}
+    return dict(backbone=model_cfg.get('backbone'), data_preprocessor=preprocessor, amp=bool(amp))
 
 
 def feature_cache_key(weights_id: str, dataset: Dataset, extra: Optional[dict] = None) -> str:
