@@ -184,6 +184,9 @@ def _read_csv(path: str, dataset) -> LabelSet:
             if name not in position:
                 raise ValueError(f'{path} line {line_no}: image {name!r} is not in the dataset '
                                  '(paths are relative to the dataset root)')
+            if label not in classes and not label.isdigit():
+                raise ValueError(f'{path} line {line_no}: label {label!r} is neither a class '
+                                 f'({", ".join(classes[:10])}) nor a class index')
             indices.append(position[name])
             labels.append(classes.index(label) if label in classes else int(label))
     return make_label_set(dataset, indices, labels, meta=dict(source=osp.abspath(path)))
