@@ -11,6 +11,7 @@ from typing import Any, Dict, Optional
 
 import torch
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 from PIL import Image, ImageDraw
 
 import moco_plugin.datasets  # noqa: F401  (registers the datasets)
@@ -88,7 +89,13 @@ def load_model(cfg: Config, checkpoint: str, seed: int = 0) -> Backbone:
     torch.manual_seed(seed)
     model = MODELS.build(cfg.model)
     if is_random_checkpoint(checkpoint):
-        model.init_weights()
+        logger = MMLogger.get_current_instance()
+        level = logger.level
+        logger.setLevel('WARNING')  # init_weights logs one paragraph per tensor
+        try:
+            model.init_weights()
+        finally:
+            logger.setLevel(level)
         checkpoint_sha = None
     else:
         load_backbone_weights(model, checkpoint)

@@ -165,6 +165,8 @@ def _check_against(label_set: LabelSet, dataset, path: str) -> None:
             raise ValueError(f'{path} names image {name!r} (index {index}) which this dataset '
                              'does not have; make the label file again for this dataset')
     classes = list(getattr(dataset, 'classes', []) or [])
+    if label_set.kind == 'selection':  # images to label: no labels yet
+        return
     if classes and len(label_set.labels) and (label_set.labels.max() >= len(classes)
                                               or label_set.labels.min() < 0):
         raise ValueError(f'{path} has labels outside 0..{len(classes) - 1} ({len(classes)} '
