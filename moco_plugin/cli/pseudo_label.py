@@ -22,6 +22,7 @@ import os.path as osp
 from typing import List, Optional
 
 import numpy as np
+import torch
 
 from moco_plugin.cli.errors import run_cli
 from moco_plugin.cli.fewlabel_common import (add_model_arguments, build_split, features_of,
@@ -29,7 +30,7 @@ from moco_plugin.cli.fewlabel_common import (add_model_arguments, build_split, f
 from moco_plugin.datasets.label_files import make_label_set, read_label_file, write_label_file
 from moco_plugin.evaluation.feature_extraction import FeatureSet
 from moco_plugin.fewlabel.pseudo_labels import precision_coverage, pseudo_label
-from moco_plugin.fewlabel.teacher import TEACHERS, train_teacher
+from moco_plugin.fewlabel.teacher import TEACHERS, teacher_from_classifier, train_teacher
 from moco_plugin.fewlabel.uncertainty import check_threshold
 from moco_plugin.utils.atomic_io import atomic_write_bytes, atomic_write_text
 
@@ -43,6 +44,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     add_model_arguments(parser)
     parser.add_argument('--labels', required=True, help='label file of the labelled images')
     parser.add_argument('--teacher', choices=TEACHERS, default='linear')
+    parser.add_argument('--teacher-head', metavar='CLASSIFIER.pth',
+                        help='use this trained linear classifier (tools/train_few_labels.py) '
+                             'on the checkpoint\'s features instead of training a teacher')
     parser.add_argument('--threshold', type=float, required=True, help='confidence in [0, 1]')
     parser.add_argument('--max-per-class', type=int, help='keep at most N per class')
     parser.add_argument('--out', required=True, help='pseudo-label file (JSON)')
@@ -64,11 +68,21 @@ def make_pseudo_labels(args: argparse.Namespace):
     labels = read_label_file(args.labels, pool_set)
     backbone = load_model(cfg, args.checkpoint, args.seed)
     pool = features_of(backbone, pool_set, pool_cfg, args, PROG)
-    teacher = train_teacher(args.teacher, FeatureSet(pool.features[labels.indices], labels.labels),
-                            len(pool_set.classes), seed=args.seed)
+    if args.teacher_head:
+        if not osp.isfile(args.teacher_head):
+            raise FileNotFoundError(f'--teacher-head {args.teacher_head} not found; pass the '
+                                    '_classifier.pth that tools/train_few_labels.py wrote')
+        saved = torch.load(args.teacher_head, map_location='cpu', weights_only=True)
+        teacher = teacher_from_classifier(saved.get('state_dict', {}), saved.get('meta', {}),
+                                          len(pool_set.classes), pool.features.shape[1],
+                                          args.teacher_head)
+    else:
+        teacher = train_teacher(args.teacher, FeatureSet(pool.features[labels.indices],
+                                                         labels.labels),
+                                len(pool_set.classes), seed=args.seed)
     probs = teacher.probabilities(pool.features)
     kept = pseudo_label(probs, args.threshold, args.max_per_class, exclude=labels.indices)
-    meta = dict(teacher=args.teacher, teacher_checkpoint=args.checkpoint,
+    meta = dict(teacher=args.teacher_head or args.teacher, teacher_checkpoint=args.checkpoint,
                 teacher_checkpoint_sha256=backbone.checkpoint_sha256,
                 teacher_weights_sha256=backbone.weights_sha256, threshold=args.threshold,
                 max_per_class=args.max_per_class, labels_file=osp.abspath(args.labels),

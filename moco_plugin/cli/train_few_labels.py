@@ -137,7 +137,9 @@ def train_few_labels(args: argparse.Namespace) -> Dict[str, Any]:
     result['train_s'] = round(time.perf_counter() - tick, 2)
     if state is not None:
         head_path = f'{stem}_classifier.pth'
+        normalize = bool(result.get('settings', {}).get('normalize', False))
         save_classifier(state, dict(num_classes=num_classes, classes=list(pool_set.classes),
+                                    normalize=normalize,
                                     mode=recipe.mode, checkpoint_sha256=backbone.checkpoint_sha256,
                                     top1=result['top1'], top5=result['top5']), head_path)
         result['classifier_checkpoint'] = head_path

@@ -86,6 +86,29 @@ def train_teacher(kind: str, labelled: FeatureSet, num_classes: int,
                    top5=result.top5 if evaluation is not None else None)
 
 
+def teacher_from_classifier(state: dict, meta: dict, num_classes: int, feature_dim: int,
+                            source: str = 'the classifier') -> Teacher:
+    """A linear teacher from a classifier checkpoint of tools/train_few_labels.py.
+
+    Raises:
+        ValueError: Not a linear classifier, or its class count / input size does not
+            match the dataset / backbone.
+    """
+    weight, bias = state.get('weight'), state.get('bias')
+    if weight is None or bias is None or weight.ndim != 2:
+        raise ValueError(f'{source} is not a linear classifier (keys {sorted(state)[:4]}); pass '
+                         'the _classifier.pth of a linear train_few_labels.py run')
+    if weight.shape[0] != num_classes:
+        raise ValueError(f'{source} has {weight.shape[0]} classes but the dataset has '
+                         f'{num_classes}; train the classifier on this dataset\'s labels')
+    if weight.shape[1] != feature_dim:
+        raise ValueError(f'{source} takes {weight.shape[1]}-d features but the backbone gives '
+                         f'{feature_dim}; use the checkpoint the classifier was trained on')
+    head = nn.Linear(weight.shape[1], weight.shape[0])
+    head.load_state_dict(dict(weight=weight, bias=bias))
+    return Teacher('linear', num_classes, head=head, normalize=bool(meta.get('normalize', True)))
+
+
 def _accuracy(probs: np.ndarray, labels: np.ndarray):
     ranked = np.argsort(-probs, axis=1, kind='stable')
     top5 = min(5, probs.shape[1])

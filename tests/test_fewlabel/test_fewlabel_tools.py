@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from moco_plugin.cli import (make_label_subset, pseudo_label, select_labels, train_few_labels)
 
@@ -61,6 +62,12 @@ def test_select_train_pseudo_label_end_to_end(data, tmp_path, capsys):
     assert not {i['index'] for i in kept['items']} & {i['index'] for i in
                                                      json.loads(grown.read_text())['items']}
 
+    from_head = tmp_path / 'pseudo_head.json'
+    assert run(pseudo_label, CONFIG, 'random', '--labels', str(grown), '--threshold', '0.2',
+               '--teacher-head', str(tmp_path / 'linear_classifier.pth'), *data,
+               '--out', str(from_head)) == 0
+    assert json.loads(from_head.read_text())['meta']['teacher'].endswith('linear_classifier.pth')
+
     student = tmp_path / 'student.json'
     assert run(train_few_labels, CONFIG, 'random', '--labels', str(grown), '--pseudo-labels',
                str(pseudo), '--recipe', 'finetune_resnet18_1xb64-coslr-30e-bblr0.1_cifar10',
@@ -92,3 +99,10 @@ def test_bad_input_gets_one_line(data, tmp_path, capsys):
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith('select_labels.py: error: ') and 'was made for another dataset' in last
     assert not (tmp_path / 's.json').exists()  # nothing half written
+    five_classes = tmp_path / 'five.pth'
+    torch.save(dict(state_dict=dict(weight=torch.zeros(5, 512), bias=torch.zeros(5)), meta={}),
+               five_classes)
+    assert run(pseudo_label, *common, '--threshold', '0.5', '--teacher-head', str(five_classes),
+               '--out', str(tmp_path / 'p.json')) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert 'has 5 classes but the dataset has 10' in last and not (tmp_path / 'p.json').exists()
