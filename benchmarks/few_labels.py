@@ -57,7 +57,8 @@ def load_features(name: str, args):
     root = osp.join(REPO, args.pretrain_root)
     config = osp.join(root, name if name != 'random' else 'mocov2', 'config.py')
     checkpoint = 'random' if name == 'random' else osp.join(root, name, f'epoch_{args.epochs}.pth')
-    ns = SimpleNamespace(config=config, cfg_options={}, data_root=args.data_root, subset_train=None,
+    ns = SimpleNamespace(config=config, cfg_options={}, data_root=args.data_root,
+                         subset_train=args.subset_train or None,
                          subset_test=None, batch_size=256, num_workers=2, no_cache=False,
                          quiet=True)
     cfg = load_config(ns)
@@ -95,10 +96,10 @@ def budgets(features, args):
 
 
 def pseudo_labels(features, args):
-    """Teacher = the student's own model (MoCo v2) vs another method's (SimCLR), same labels."""
+    """Teacher = the student's own model (MoCo v2) vs other models' features, same labels."""
     student_pool, student_test, _ = features['mocov2']
     out = dict(curves={}, students={})
-    for teacher_name in ('mocov2', 'simclr'):
+    for teacher_name in args.teachers:
         pool = features[teacher_name][0]
         gains = []
         for seed in args.seeds:
@@ -147,15 +148,17 @@ def finetune(features, args):
     labels_dir = osp.join(REPO, 'work_dirs', 'few_labels')
     for name in ('mocov2', 'random'):
         info = features[name][2]
-        labels = osp.join(labels_dir, f'labels_{args.finetune_per_class * 10}.json')
+        labels = osp.join(labels_dir, f"labels_{args.finetune_per_class * 10}.json")
         result = osp.join(labels_dir, f'finetune_{name}.json')
         common = [sys.executable, osp.join(REPO, 'tools', 'make_label_subset.py'), info['config'],
                   '--per-class', str(args.finetune_per_class), '--out', labels]
-        subprocess.run(common + (['--data-root', args.data_root] if args.data_root else []), check=True)
+        subset = ['--subset-train', str(args.subset_train)] if args.subset_train else []
+        subprocess.run(common + subset + (['--data-root', args.data_root] if args.data_root else []),
+                       check=True)
         tick = time.perf_counter()
         subprocess.run([sys.executable, osp.join(REPO, 'tools', 'train_few_labels.py'),
                         info['config'], info['checkpoint'], '--labels', labels, '--recipe',
-                        'finetune_resnet18_1xb64-coslr-30e-bblr0.1_cifar10', '--quiet',
+                        'finetune_resnet18_1xb64-coslr-30e-bblr0.1_cifar10', '--quiet', *subset,
                         '--out', result], check=True)
         out[name] = dict(json.load(open(result)), wall_s=round(time.perf_counter() - tick, 1))
     return out
@@ -216,6 +219,10 @@ def main() -> None:
     parser.add_argument('--models', nargs='+', default=list(MODELS))
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--per-class', type=int, nargs='+', default=[1, 4, 25, 100])
+    parser.add_argument('--subset-train', type=int, default=0,
+                        help='class-balanced subset of the training split as the pool (0: all)')
+    parser.add_argument('--teachers', nargs='+', default=['mocov2', 'simclr'],
+                        help='pseudo-label teachers (the student is mocov2)')
     parser.add_argument('--pseudo-per-class', type=int, default=25)
     parser.add_argument('--pseudo-threshold', type=float, default=0.8)
     parser.add_argument('--pseudo-cap', type=int, default=1000)

@@ -131,3 +131,18 @@ def test_bad_strategy_and_budget_are_refused():
         select('uncertainty', 2, 5, [], probs=PROBS)
     with pytest.raises(ValueError, match='budget 5 must be between 1 and the 4 unlabelled'):
         select('random', 5, 5, [0])
+
+
+def test_active_loop_grows_by_the_schedule_without_relabelling():
+    from moco_plugin.evaluation.feature_extraction import FeatureSet
+    from moco_plugin.fewlabel import run_active_loop
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(4), 50)
+    features = rng.normal(size=(200, 8)).astype(np.float32)
+    features[np.arange(200), labels] += 4.0  # separable classes
+    pool, test = FeatureSet(features, labels), FeatureSet(features[::5], labels[::5])
+    rows = run_active_loop(pool, test, 'margin', schedule=[4, 8, 16], seed=0, num_classes=4)
+    assert [r['labels'] for r in rows] == [4, 8, 16]
+    assert rows[-1]['top1'] > 50  # separable: the probe learns
+    with pytest.raises(ValueError, match='must increase'):
+        run_active_loop(pool, test, 'margin', schedule=[8, 4])
