@@ -241,8 +241,8 @@ def main() -> None:
     features = {name: load_features(name, args) for name in args.models}
     path = osp.join(args.out_dir, 'few_labels.json')
     result = json.load(open(path)) if osp.isfile(path) else {}
-    result['models'] = {k: v[2] for k, v in features.items()}
-    result['command'] = ' '.join(sys.argv)
+    result.setdefault('models', {}).update({k: v[2] for k, v in features.items()})
+    result.setdefault('commands', []).append(' '.join(['python'] + sys.argv))
     for part, fn in (('budgets', budgets), ('pseudo', pseudo_labels), ('active', active)):
         if part in args.parts:
             tick = time.perf_counter()
