@@ -184,7 +184,7 @@ def tables(result) -> str:
             with_ = np.array([r['student'] for r in runs])
             lines.append(f"| {teacher} | {result.get('pseudo_labels_n', '')} | "
                          f"{np.mean([r['kept'] for r in runs]):.0f} | "
-                         f"{np.mean([r['precision'] for r in runs]):.3f} | {base.mean():.2f} | "
+                         f"{np.nanmean([r['precision'] for r in runs]):.3f} | {base.mean():.2f} | "
                          f'{with_.mean():.2f} | {(with_ - base).mean():+.2f} ± '
                          f'{(with_ - base).std(ddof=1) if len(runs) > 1 else 0:.2f} |')
         lines += ['', '| threshold | ' + ' | '.join(
