@@ -41,3 +41,7 @@ done
 .venv/bin/python benchmarks/few_labels.py --models mocov2 mocov1 simclr random \
     --teachers mocov2 simclr mocov1 random --subset-train 10000 --out-dir benchmarks/few_labels \
     --parts budgets pseudo
+# fine-tuning at 250 labels (MoCo v2, random init) and the selection speed on the 50k split
+.venv/bin/python benchmarks/few_labels.py --models mocov2 random --subset-train 10000 \
+    --out-dir benchmarks/few_labels --parts none --finetune
+.venv/bin/python benchmarks/few_labels_selection_speed.py --out benchmarks/few_labels/selection_speed.json
