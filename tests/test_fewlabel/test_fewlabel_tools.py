@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from moco_plugin.cli import (make_label_subset, pseudo_label, select_labels, train_few_labels)
+from moco_plugin.cli import (active_learning, make_label_subset, pseudo_label, select_labels,
+                             train_few_labels)
 
 CONFIG = 'mocov2_resnet18_1xb64-adamw-coslr-6e_cifar10-cpu'
 
@@ -106,3 +107,17 @@ def test_bad_input_gets_one_line(data, tmp_path, capsys):
                '--out', str(tmp_path / 'p.json')) == 2
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert 'has 5 classes but the dataset has 10' in last and not (tmp_path / 'p.json').exists()
+
+
+def test_active_learning_study_writes_rounds_table_and_plot(data, tmp_path):
+    out = tmp_path / 'al'
+    assert run(active_learning, '--model', 'rand', CONFIG, 'random', '--strategies', 'random',
+               'margin', '--seeds', '0', '1', '--schedule', '10', '20', *data,
+               '--out-dir', str(out)) == 0
+    study = json.loads((out / 'active_learning.json').read_text())
+    runs = study['models']['rand']['runs']
+    assert [[r['labels'] for r in seed] for seed in runs['margin']] == [[10, 20], [10, 20]]
+    summary = study['models']['rand']['summary']['random'][1]
+    assert np.isclose(summary['mean'], np.mean([seed[1]['top1'] for seed in runs['random']]))
+    assert '| margin |' in (out / 'active_learning.md').read_text()
+    assert (out / 'active_learning_rand.png').stat().st_size > 0
