@@ -127,6 +127,7 @@ def contact_sheet(dataset, indices, path: str, captions=None, columns: int = 16,
                   tile: int = 64) -> None:
     """A PNG grid of the dataset's images ``indices`` (atomic write)."""
     indices = list(indices)
+    columns = max(1, min(columns, len(indices)))
     rows = max(1, -(-len(indices) // columns))
     sheet = Image.new('RGB', (columns * tile, rows * (tile + 12)), (255, 255, 255))
     draw = ImageDraw.Draw(sheet)
