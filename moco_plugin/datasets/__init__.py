@@ -5,7 +5,13 @@ from moco_plugin.datasets.cifar10 import CIFAR10
 from moco_plugin.datasets.csv_dataset import CsvImageDataset
 from moco_plugin.datasets.image_folder import ImageFolderDataset
 from moco_plugin.datasets.image_io import CorruptImageError, load_rgb
+from moco_plugin.datasets.label_files import (LabelSet, dataset_fingerprint, image_ids,
+                                              make_label_set, read_label_file, write_label_file)
+from moco_plugin.datasets.label_subset import (LabelSubsetDataset, balanced_label_indices,
+                                               balanced_label_set)
 from moco_plugin.datasets.worker_init import worker_init_from_torch_seed
 
-__all__ = ['BaseImageDataset', 'CIFAR10', 'CorruptImageError', 'CsvImageDataset', 'ImageFolderDataset',
-           'build_pipeline', 'load_rgb', 'worker_init_from_torch_seed']
+__all__ = ['BaseImageDataset', 'CIFAR10', 'CorruptImageError', 'CsvImageDataset',
+           'ImageFolderDataset', 'LabelSet', 'LabelSubsetDataset', 'balanced_label_indices',
+           'balanced_label_set', 'build_pipeline', 'dataset_fingerprint', 'image_ids', 'load_rgb',
+           'make_label_set', 'read_label_file', 'worker_init_from_torch_seed', 'write_label_file']
