@@ -9,7 +9,11 @@ from mmengine.config import Config
 
 from moco_plugin.utils.config_files import PACKAGED_CONFIGS, find_config, packaged_config_names
 
-USER_CONFIGS = sorted(p for p in PACKAGED_CONFIGS.rglob('*.py') if '_base_' not in p.parts)
+# configs/fewlabel/ holds recipes of tools/train_few_labels.py (a probe or fine-tuning on
+# top of a pretraining config), not configs of a model to train.
+RECIPES = sorted((PACKAGED_CONFIGS / 'fewlabel').glob('*.py'))
+USER_CONFIGS = sorted(p for p in PACKAGED_CONFIGS.rglob('*.py')
+                      if '_base_' not in p.parts and p not in RECIPES)
 
 
 def bases(path: Path) -> list[Path]:
@@ -51,3 +55,8 @@ def test_unknown_config_name_suggests_close_ones():
     with pytest.raises(FileNotFoundError, match='did you mean mocov2_resnet18_1xb256-coslr-200e_cifar10'):
         find_config('mocov2_resnet18_1xb256-coslr-200e_cifar1')
     assert 'default_runtime' not in packaged_config_names()
+
+
+@pytest.mark.parametrize('path', RECIPES, ids=lambda p: p.stem)
+def test_few_label_recipes_load(path):
+    assert Config.fromfile(str(path)).to_dict()

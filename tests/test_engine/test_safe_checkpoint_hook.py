@@ -107,7 +107,7 @@ def test_load_from_refuses_an_incomplete_module_and_accepts_a_missing_queue(tmp_
 
 def test_every_config_saves_with_the_safe_checkpoint_hook():
     configs = [p for p in glob.glob(str(REPO_ROOT / 'configs' / '**' / '*.py'), recursive=True)
-               if '_base_' not in p]
+               if '_base_' not in p and '/fewlabel/' not in p]  # fewlabel: probe recipes
     assert len(configs) > 5
     for path in configs:
         hooks = Config.fromfile(path).get('default_hooks', {})

@@ -18,7 +18,9 @@ class _Records(logging.Handler):
 
 
 def _init_report_lines(quiet: bool) -> int:
-    logger = MMLogger.get_current_instance()
+    # A logger of its own (the current one then): an earlier test's Runner may have left a
+    # current logger with a log file, and MMEngine writes the report into that file instead.
+    logger = MMLogger.get_instance(f'test_quiet_{quiet}_{id(object())}')
     handler = _Records()
     logger.addHandler(handler)
     try:
@@ -34,8 +36,10 @@ def _init_report_lines(quiet: bool) -> int:
 
 
 def test_init_report_is_silenced_and_the_level_restored():
-    logger = MMLogger.get_current_instance()
-    level = logger.level
     assert _init_report_lines(quiet=False) > 50  # one record per parameter of a ResNet-18
     assert _init_report_lines(quiet=True) == 0
+    logger = MMLogger.get_instance('test_quiet_level')
+    level = logger.level
+    with quiet_mmengine():
+        assert logger.level == logging.WARNING
     assert logger.level == level
