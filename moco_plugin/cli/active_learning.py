@@ -17,7 +17,6 @@ Writes ``active_learning.json`` (every round of every run, with times), a markdo
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os.path as osp
 import time
@@ -29,7 +28,7 @@ from moco_plugin.cli.fewlabel_common import (add_data_arguments, build_split, fe
 from moco_plugin.fewlabel.active_loop import DEFAULT_SCHEDULE, run_active_loop, summarise
 from moco_plugin.fewlabel.strategies import STRATEGIES, check_strategy
 from moco_plugin.fewlabel.teacher import TEACHERS
-from moco_plugin.utils.atomic_io import atomic_write_bytes, atomic_write_text
+from moco_plugin.utils.atomic_io import atomic_save_png, atomic_write_text
 
 PROG = 'active_learning.py'
 
@@ -132,10 +131,8 @@ def plot_curves(summary: Dict[str, List[Dict[str, float]]], path: str, title: st
     ax.legend(fontsize=8)
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format='png', dpi=110)
+    atomic_save_png(fig, path)
     plt.close(fig)
-    atomic_write_bytes(buffer.getvalue(), path)
 
 
 def main(argv: Optional[List[str]] = None) -> None:

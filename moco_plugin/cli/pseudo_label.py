@@ -16,7 +16,6 @@ of the pseudo-labels for thresholds 0.05..0.95 (JSON and PNG).
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os.path as osp
 from typing import List, Optional
@@ -32,7 +31,7 @@ from moco_plugin.evaluation.feature_extraction import FeatureSet
 from moco_plugin.fewlabel.pseudo_labels import precision_coverage, pseudo_label
 from moco_plugin.fewlabel.teacher import TEACHERS, teacher_from_classifier, train_teacher
 from moco_plugin.fewlabel.uncertainty import check_threshold
-from moco_plugin.utils.atomic_io import atomic_write_bytes, atomic_write_text
+from moco_plugin.utils.atomic_io import atomic_save_png, atomic_write_text
 
 PROG = 'pseudo_label.py'
 CURVE_THRESHOLDS = [round(t, 2) for t in np.arange(0.05, 1.0, 0.05)]
@@ -123,10 +122,8 @@ def plot_precision_coverage(curves, path: str, title: str) -> None:
     ax.legend(fontsize=7)
     ax.set_title(title)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format='png', dpi=110)
+    atomic_save_png(fig, path)
     plt.close(fig)
-    atomic_write_bytes(buffer.getvalue(), path)
 
 
 def main(argv: Optional[List[str]] = None) -> None:

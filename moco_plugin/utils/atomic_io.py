@@ -97,3 +97,10 @@ def remove_partial_writes(folder: PathLike, older_than_s: float = 0.0) -> list:
         except FileNotFoundError:  # another process cleaned it up first
             continue
     return removed
+
+
+def atomic_save_png(figure, path: PathLike, dpi: int = 110) -> None:
+    """A matplotlib figure as PNG at ``path``, atomically (the figure is not closed)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format='png', dpi=dpi)
+    atomic_write_bytes(buffer.getvalue(), path)
