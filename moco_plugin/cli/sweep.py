@@ -58,7 +58,8 @@ def run_one(spec: SweepSpec, run: SweepRun, work_root: Path, data_root: Optional
     summary_path = folder / 'run.json'
     if summary_path.is_file():
         return json.loads(summary_path.read_text())
-    config = str(run_config_path(spec))
+    config = str(find_config(spec.config))
+    cfg = run_config(spec, run)
     common = ['--data-root', data_root] if data_root else []
     options = ['--cfg-options', *run.as_cli_options()]
     started = time.perf_counter()
@@ -66,14 +67,13 @@ def run_one(spec: SweepSpec, run: SweepRun, work_root: Path, data_root: Optional
                      *(['--amp'] if spec.amp else []), *options)
     _run_logged(train, folder / 'train.log', run.run_id)
     train_s = time.perf_counter() - started
-    epochs = run_config(spec, run).train_cfg.max_epochs
+    epochs = cfg.train_cfg.max_epochs
     result_path = folder / 'result.json'
     bench = _command('moco_plugin.cli.benchmark_linear', config, str(folder / f'epoch_{epochs}.pth'),
                      *spec.benchmark, '--quiet', '--out', str(result_path), '--name', run.run_id,
                      '--markdown', str(folder / 'results.md'), *common, *options)
     _run_logged(bench, folder / 'benchmark.log', run.run_id)
     result = json.loads(result_path.read_text())
-    cfg = run_config(spec, run)
     iters = result['pretrain'].get('iters') or 0
     summary = dict(run_id=run.run_id, values=run.values, seed=run.seed, iters=iters,
                    batch_size=cfg.train_dataloader.batch_size, train_wall_s=round(train_s, 1),
@@ -81,10 +81,6 @@ def run_one(spec: SweepSpec, run: SweepRun, work_root: Path, data_root: Optional
                    knn_top1=_knn_top1(result), linear_top1=(result.get('linear') or {}).get('top1'))
     atomic_write_text(json.dumps(summary, indent=2) + '\n', summary_path)
     return summary
-
-
-def run_config_path(spec: SweepSpec) -> Path:
-    return find_config(spec.config)
 
 
 def _knn_top1(result: Dict) -> Optional[float]:
