@@ -8,6 +8,7 @@ continues where it stopped; invalid runs are refused before any starts.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import statistics
@@ -36,6 +37,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--jobs', type=int, default=1, help='runs at a time')
     parser.add_argument('--data-root', help='dataset folder, passed to every run')
     parser.add_argument('--dry-run', action='store_true', help='list and check the runs only')
+    parser.add_argument('--seeds', type=int, nargs='+',
+                        help="run only these seeds (default: the spec's); e.g. '--seeds 0' "
+                        'gives every point one seed first, a later run adds the rest')
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f'--jobs must be >= 1, got {args.jobs}')
@@ -60,6 +64,14 @@ def run_one(spec: SweepSpec, run: SweepRun, work_root: Path, data_root: Optional
         return json.loads(summary_path.read_text())
     config = str(find_config(spec.config))
     cfg = run_config(spec, run)
+    identity = run_identity(cfg, spec, data_root)
+    twin = _finished_twin(work_root, identity)
+    if twin is not None:
+        print(f'{spec.name}/{run.run_id}: same config as {twin["source"]}, reusing its result',
+              flush=True)
+        summary = {**twin, 'run_id': run.run_id, 'values': run.values}
+        atomic_write_text(json.dumps(summary, indent=2) + '\n', summary_path)
+        return summary
     common = ['--data-root', data_root] if data_root else []
     options = ['--cfg-options', *run.as_cli_options()]
     started = time.perf_counter()
@@ -76,11 +88,28 @@ def run_one(spec: SweepSpec, run: SweepRun, work_root: Path, data_root: Optional
     result = json.loads(result_path.read_text())
     iters = result['pretrain'].get('iters') or 0
     summary = dict(run_id=run.run_id, values=run.values, seed=run.seed, iters=iters,
+                   identity=identity, source=f'{spec.name}/{run.run_id}',
                    batch_size=cfg.train_dataloader.batch_size, train_wall_s=round(train_s, 1),
                    images_per_s=round(iters * cfg.train_dataloader.batch_size / train_s, 1),
                    knn_top1=_knn_top1(result), linear_top1=(result.get('linear') or {}).get('top1'))
     atomic_write_text(json.dumps(summary, indent=2) + '\n', summary_path)
     return summary
+
+
+def run_identity(cfg, spec: SweepSpec, data_root: Optional[str]) -> str:
+    """Hash of everything that decides a run's result: the merged config, precision, the
+    benchmark's arguments and the data; equal across specs (e.g. the momentum sweep's m=0.99
+    point and the queue sweep's K=4096 point are one run)."""
+    text = json.dumps([cfg.pretty_text, spec.amp, spec.benchmark, data_root])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _finished_twin(work_root: Path, identity: str) -> Optional[Dict]:
+    for path in sorted(work_root.glob('*/*/run.json')):
+        summary = json.loads(path.read_text())
+        if summary.get('identity') == identity and 'source' in summary:
+            return summary
+    return None
 
 
 def _knn_top1(result: Dict) -> Optional[float]:
@@ -159,6 +188,8 @@ def plot(spec: SweepSpec, summaries: List[Dict], path: Path) -> None:
 
 def sweep(args: argparse.Namespace) -> List[Dict]:
     spec = load_spec(args.spec)
+    if args.seeds:
+        spec.seeds = list(args.seeds)
     runs = expand(spec)
     problems = check_runs(spec, runs, count_dataset)
     if problems:

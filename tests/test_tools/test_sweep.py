@@ -79,3 +79,34 @@ def test_tiny_sweep_through_the_cli_writes_table_and_plot(cifar_root, tmp_path):
     again = run_tool('tools/sweep.py', str(spec), '--work-root', str(tmp_path / 'work'),
                      '--out', str(out), '--data-root', str(Path(cifar_root).resolve()))
     assert again.returncode == 0 and out.read_text().count('| 32 ') == 1
+
+
+def test_seeds_option_restricts_the_runs_to_those_seeds(tmp_path, capsys):
+    spec = _spec(tmp_path, seeds=[0, 1, 2])
+    sweep_cli.sweep(sweep_cli.parse_args([str(spec), '--dry-run', '--seeds', '1']))
+    listed = [ln.split(':')[0] for ln in capsys.readouterr().out.splitlines() if '_seed' in ln]
+    assert listed == ['queue_len=32_seed1', 'queue_len=64_seed1']
+
+
+def test_a_run_with_the_same_config_in_another_spec_is_reused(tmp_path, monkeypatch):
+    first = load_spec(_spec(tmp_path))
+    run = expand(first)[0]
+    cfg = sweep_cli.run_config(first, run)
+    done = tmp_path / 'work' / 'k' / run.run_id / 'run.json'
+    done.parent.mkdir(parents=True)
+    identity = sweep_cli.run_identity(cfg, first, None)
+    done.write_text(json.dumps(dict(run_id=run.run_id, identity=identity, source='k/x',
+                                    knn_top1=12.5)))
+    # The same point reached through another key: the queue length set in cfg_options.
+    (tmp_path / 'other').mkdir()
+    other = load_spec(_spec(tmp_path / 'other', name='m', sweep={'model.momentum': [0.99]},
+                            cfg_options={**SMALL, 'model.queue_len': 32}))
+    monkeypatch.setattr(sweep_cli.subprocess, 'call', lambda *a, **k: pytest.fail('retrained'))
+    reused = sweep_cli.run_one(other, expand(other)[0], tmp_path / 'work', None)
+    assert reused['knn_top1'] == 12.5 and reused['run_id'] == 'momentum=0.99_seed0'
+    assert (tmp_path / 'work' / 'm' / 'momentum=0.99_seed0' / 'run.json').is_file()
+    # A different data root is a different run.
+    different = load_spec(_spec(tmp_path / 'other', name='d'))
+    monkeypatch.setattr(sweep_cli, '_run_logged', lambda *a: (_ for _ in ()).throw(RuntimeError('trains')))
+    with pytest.raises(RuntimeError, match='trains'):
+        sweep_cli.run_one(different, expand(different)[0], tmp_path / 'work', '/elsewhere')
