@@ -32,6 +32,7 @@ from moco_plugin.cli.cfg_options import CfgOptionsAction
 from moco_plugin.cli.errors import run_cli
 from moco_plugin.evaluation.compare import write_comparison
 from moco_plugin.evaluation.feature_map import plot_feature_map
+from moco_plugin.evaluation.precision import PRECISION_CHOICES, resolve_precision
 from moco_plugin.evaluation.results import load_results
 
 PROG = 'benchmark_linear.py'
@@ -113,7 +114,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     run.add_argument('--batch-size', type=int, default=256, help='feature-extraction batch size')
     run.add_argument('--num-workers', type=int, default=2, help='data-loader workers')
     run.add_argument('--device', help='cpu or cuda (default: cuda when available)')
-    run.add_argument('--amp', action='store_true', help='bf16 (CPU) / fp16 (CUDA) autocast for extraction')
+    run.add_argument('--precision', choices=PRECISION_CHOICES, default='auto',
+                     help='feature extraction: auto (default) = bf16 autocast on a CPU with '
+                          'native bf16 (AVX-512 BF16 / AMX), else fp32; amp = bf16 on CPU, '
+                          'fp16 on CUDA; fp32')
+    run.add_argument('--amp', action='store_true', help='same as --precision amp')
     run.add_argument('--no-cache', action='store_true', help='recompute features, do not store them')
     run.add_argument('--seed', type=int, default=0,
                      help='seed of the random-init weights and of the linear probe')
@@ -178,8 +183,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'features); choose the lr without --linear-aug first')
     if args.retrieval < 0:
         problems.append(f'--retrieval must be >= 0, got {args.retrieval}')
+    if args.amp and args.precision == 'fp32':
+        problems.append('--amp and --precision fp32 contradict each other; pass one')
     if problems:
         parser.error('; '.join(problems))
+    # From here on: the precision extraction runs in, and whether that means autocast.
+    args.precision = resolve_precision('amp' if args.amp else args.precision, args.device)
+    args.amp = args.precision != 'fp32'
     return args
 
 

@@ -27,7 +27,7 @@ from moco_plugin.evaluation.eval_datasets import (build_eval_dataset, build_eval
 from moco_plugin.registry import MODELS
 from moco_plugin.utils.config_files import find_config
 from moco_plugin.utils.quiet import quiet_mmengine
-from moco_plugin.zoo.backbone_loading import load_backbone_weights
+from moco_plugin.zoo.backbone_loading import load_backbone_weights, recorded_training_image_size
 
 RANDOM_CHECKPOINTS = ('none', 'random')
 Log = Callable[[str], None]
@@ -110,7 +110,11 @@ def prepare(args: argparse.Namespace, log: Log, need_train_features: bool) -> Be
                                         else ''))
     source = pretraining_dataset_cfg(cfg)
     # The resolution the checkpoint was trained at, not a default of the evaluation data.
-    image_size = args.image_size or training_image_size(cfg) or default_image_size(source)
+    recorded = None if random_init else recorded_training_image_size(args.checkpoint)
+    image_size = args.image_size or recorded or training_image_size(cfg) or default_image_size(source)
+    if recorded and not args.image_size and recorded != training_image_size(cfg):
+        log(f'the checkpoint was trained at {recorded} px (the config says '
+            f'{training_image_size(cfg)}); evaluating at {recorded} px (--image-size overrides)')
     common = dict(image_size=image_size, subset_seed=args.subset_seed, data_root=args.data_root)
     if args.train_data:
         columns = tuple(args.csv_columns.split(','))

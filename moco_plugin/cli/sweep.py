@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from moco_plugin.cli.errors import run_cli
+from moco_plugin.cli.sweep_plots import grouped_runs, plot, plot_loss_curves
 from moco_plugin.cli.sweep_spec import SweepRun, SweepSpec, check_runs, expand, load_spec, run_config
 from moco_plugin.registry import DATASETS
 from moco_plugin.utils.atomic_io import atomic_write_text
@@ -138,7 +139,7 @@ def table(spec: SweepSpec, summaries: List[Dict]) -> str:
     head = keys + ['seeds', 'k-NN top-1 mean ± std', 'per seed', 'iterations', 'images/s',
                    'train wall s'] + (['1/(1-m)', '1/(1-m) / iterations'] if momentum else [])
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
-    for values, rows in _grouped(spec, summaries):
+    for values, rows in grouped_runs(spec, summaries):
         scores = [r['knn_top1'] for r in rows if r['knn_top1'] is not None]
         mean = statistics.mean(scores) if scores else float('nan')
         std = statistics.stdev(scores) if len(scores) > 1 else 0.0
@@ -152,38 +153,6 @@ def table(spec: SweepSpec, summaries: List[Dict]) -> str:
             cells += [f'{horizon:.0f}', f'{horizon / max(rows[0]["iters"], 1):.3g}']
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines) + '\n'
-
-
-def _grouped(spec: SweepSpec, summaries: List[Dict]):
-    order: Dict[str, List[Dict]] = {}
-    for row in summaries:
-        order.setdefault(json.dumps(row['values'], sort_keys=True), []).append(row)
-    return [(rows[0]['values'], rows) for rows in order.values()]
-
-
-def plot(spec: SweepSpec, summaries: List[Dict], path: Path) -> None:
-    """k-NN top-1 (mean, error bars: std over seeds) against the spec's ``x`` key."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    points = []
-    for values, rows in _grouped(spec, summaries):
-        scores = [r['knn_top1'] for r in rows if r['knn_top1'] is not None]
-        if scores:
-            points.append((values[spec.x], statistics.mean(scores),
-                           statistics.stdev(scores) if len(scores) > 1 else 0.0))
-    xs = [str(p[0]) for p in points]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.errorbar(range(len(points)), [p[1] for p in points], yerr=[p[2] for p in points],
-                marker='o', capsize=3)
-    ax.set_xticks(range(len(points)), xs)
-    ax.set_xlabel(spec.x)
-    ax.set_ylabel('k-NN top-1 (%)')
-    ax.set_title(f'{spec.name}: {spec.config}')
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def sweep(args: argparse.Namespace) -> List[Dict]:
@@ -209,6 +178,9 @@ def sweep(args: argparse.Namespace) -> List[Dict]:
             + table(spec, summaries) + f'\n![{spec.name}]({png.name})\n')
     atomic_write_text(text, out)
     plot(spec, summaries, png)
+    if plot_loss_curves(summaries, args.work_root, out.with_name(f'{out.stem}_loss.png'), spec.name):
+        text += f'\n![{spec.name}: pretext loss]({out.stem}_loss.png)\n'
+        atomic_write_text(text, out)
     print(text)
     return summaries
 

@@ -1,30 +1,18 @@
 """Evaluation datasets derived from a pretraining config's dataset."""
 from __future__ import annotations
 
-import copy
 import os
 import re
 from typing import Any, Dict, Optional, Tuple
 
 import moco_plugin.datasets  # noqa: F401  (registers the dataset types it builds)
 from moco_plugin.registry import DATASETS
+from moco_plugin.utils.config_files import pretraining_dataset_cfg, training_image_size  # noqa: F401
 
 # Which splits serve as k-NN bank / linear-probe training set and as test set.
 EVAL_SPLITS = {'CIFAR10': ('train', 'test'), 'ImageFolderDataset': ('train', 'val')}
 # Native image side: CIFAR is evaluated at 32 px as it was pretrained.
 DEFAULT_IMAGE_SIZE = {'CIFAR10': 32}
-
-
-def pretraining_dataset_cfg(cfg) -> Dict[str, Any]:
-    """The innermost dataset config of ``cfg.train_dataloader`` (wrappers such as RepeatDataset unwrapped)."""
-    loader = cfg.get('train_dataloader') if hasattr(cfg, 'get') else None
-    dataset = loader.get('dataset') if loader else None
-    if not dataset:
-        raise ValueError('the config has no train_dataloader.dataset; the benchmark reads the '
-                         'dataset type and data root from it')
-    while dataset.get('dataset') is not None:
-        dataset = dataset['dataset']
-    return copy.deepcopy(dict(dataset))
 
 
 def dataset_type_name(dataset_cfg: Dict[str, Any]) -> str:
@@ -98,24 +86,6 @@ def build_eval_datasets(bank_cfg: Dict[str, Any], query_cfg: Dict[str, Any]):
     bank_set, query_set = build_eval_dataset(bank_cfg), build_eval_dataset(query_cfg)
     check_same_classes(bank_set, query_set)
     return bank_set, query_set
-
-
-def training_image_size(cfg) -> Optional[int]:
-    """The side of the views a config trains on: the batched augmentation's ``size``, else
-    the first view transform's ``size`` (``None`` when the config names none)."""
-    model = cfg.get('model') or {}
-    batch_augment = (model.get('data_preprocessor') or {}).get('batch_augment') or {}
-    if batch_augment.get('size'):
-        return int(batch_augment['size'])
-    try:
-        pipeline = pretraining_dataset_cfg(cfg).get('pipeline') or []
-    except ValueError:
-        return None
-    for step in pipeline:
-        for transform in [step, *(step.get('transforms') or [])]:
-            if isinstance(transform, dict) and transform.get('size'):
-                return int(transform['size'])
-    return None
 
 
 def external_dataset_cfg(spec: str, image_size: int, subset_size: Optional[int] = None,

@@ -6,9 +6,10 @@ source checkout. A path that exists is used as it is.
 """
 from __future__ import annotations
 
+import copy
 import difflib
 from pathlib import Path
-from typing import List, Union
+from typing import Any, Dict, List, Optional, Union
 
 PACKAGED_CONFIGS = Path(__file__).resolve().parents[1] / 'configs'
 
@@ -54,3 +55,33 @@ def find_config(name_or_path: Union[str, Path]) -> Path:
     hint = f'did you mean {", ".join(close)}?' if close else 'list them with: moco-train --list-configs'
     raise ConfigNotFoundError(f'config not found: {name_or_path} (no such file and no packaged '
                               f'config of that name); {hint}')
+
+
+def pretraining_dataset_cfg(cfg) -> Dict[str, Any]:
+    """The innermost dataset config of ``cfg.train_dataloader`` (wrappers such as RepeatDataset unwrapped)."""
+    loader = cfg.get('train_dataloader') if hasattr(cfg, 'get') else None
+    dataset = loader.get('dataset') if loader else None
+    if not dataset:
+        raise ValueError('the config has no train_dataloader.dataset; the benchmark reads the '
+                         'dataset type and data root from it')
+    while dataset.get('dataset') is not None:
+        dataset = dataset['dataset']
+    return copy.deepcopy(dict(dataset))
+
+
+def training_image_size(cfg) -> Optional[int]:
+    """The side of the views a config trains on: the batched augmentation's ``size``, else
+    the first view transform's ``size`` (``None`` when the config names none)."""
+    model = cfg.get('model') or {}
+    batch_augment = (model.get('data_preprocessor') or {}).get('batch_augment') or {}
+    if batch_augment.get('size'):
+        return int(batch_augment['size'])
+    try:
+        pipeline = pretraining_dataset_cfg(cfg).get('pipeline') or []
+    except ValueError:
+        return None
+    for step in pipeline:
+        for transform in [step, *(step.get('transforms') or [])]:
+            if isinstance(transform, dict) and transform.get('size'):
+                return int(transform['size'])
+    return None

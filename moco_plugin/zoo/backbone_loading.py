@@ -9,10 +9,13 @@ from __future__ import annotations
 import os.path as osp
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
+import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 from torch import nn
+
+from moco_plugin.utils.safe_load import register_safe_globals
 
 
 @dataclass
@@ -47,7 +50,8 @@ def pretraining_info(loaded: Any) -> Dict[str, Any]:
     """Epochs, iterations, summed iteration time and k-NN history recorded in a checkpoint."""
     meta = loaded.get('meta', {}) if isinstance(loaded, dict) else {}
     info: Dict[str, Any] = dict(epochs=meta.get('epoch'), iters=meta.get('iter'),
-                                experiment=meta.get('experiment_name'))
+                                experiment=meta.get('experiment_name'),
+                                image_size=meta.get('training_image_size'))
     hub = loaded.get('message_hub') if isinstance(loaded, dict) else None
     try:  # MMEngine's per-iteration times: their sum is the pretraining compute time
         times = hub['log_scalars']['train/time'].data[0]
@@ -57,6 +61,23 @@ def pretraining_info(loaded: Any) -> Dict[str, Any]:
     if meta.get('knn_history'):
         info['knn_monitor'] = [dict(h) for h in meta['knn_history']]
     return info
+
+
+def recorded_training_image_size(checkpoint: str) -> Optional[int]:
+    """The training resolution a local checkpoint records (``meta['training_image_size']``,
+    written by ``SafeCheckpointHook``); ``None`` for older files, URLs and official releases.
+
+    The file is memory-mapped, so only the small ``meta`` dict is read.
+    """
+    if '://' in checkpoint or not osp.isfile(checkpoint):
+        return None
+    register_safe_globals()
+    try:
+        loaded = torch.load(checkpoint, map_location='cpu', mmap=True, weights_only=True)
+    except Exception:  # not a zip checkpoint (old format): full load later reports problems
+        return None
+    size = (loaded.get('meta') or {}).get('training_image_size') if isinstance(loaded, dict) else None
+    return int(size) if size else None
 
 
 def load_backbone_weights(model: nn.Module, checkpoint: str) -> BackboneLoadReport:

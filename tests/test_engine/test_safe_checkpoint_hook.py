@@ -129,3 +129,17 @@ def test_each_rank_gets_its_own_rng_state_back(monkeypatch):
     assert torch.equal(torch.get_rng_state(), states[1]['torch'])
     hook.before_train(None)  # restored: no new stream on top of it
     assert torch.equal(torch.get_rng_state(), states[1]['torch'])
+
+
+def test_checkpoints_record_the_training_resolution():
+    from types import SimpleNamespace
+
+    from moco_plugin.engine.hooks.safe_checkpoint_hook import SafeCheckpointHook
+    hook = SafeCheckpointHook(interval=1)
+    cfg = Config(dict(model=dict(data_preprocessor=dict(batch_augment=dict(size=24)))))
+    checkpoint = {'meta': {'epoch': 1}}
+    hook.before_save_checkpoint(SimpleNamespace(cfg=cfg), checkpoint)
+    assert checkpoint['meta'] == {'epoch': 1, 'training_image_size': 24}
+    untouched = {'meta': {}}  # a config that names no view size records nothing
+    hook.before_save_checkpoint(SimpleNamespace(cfg=Config(dict(model=dict()))), untouched)
+    assert untouched == {'meta': {}}

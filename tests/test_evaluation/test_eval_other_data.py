@@ -9,6 +9,7 @@ import pytest
 
 from moco_plugin.cli import benchmark_linear
 from moco_plugin.datasets import CsvImageDataset
+from moco_plugin.evaluation.precision import cpu_has_native_bf16
 
 RANDOM_CONFIG = 'random_init_resnet18_cifar10'
 CLASSES = ['airplane', 'cat', 'ship']
@@ -65,7 +66,8 @@ def test_benchmark_on_a_csv_dataset_records_what_it_measured(cifar_root, tmp_pat
     assert result['dataset']['classes'] == CLASSES and result['dataset']['num_classes'] == 3
     assert result['dataset']['image_size'] == 32  # the config's training resolution
     assert result['dataset']['config_dataset'] is False and 'knn_monitor' not in result
-    assert result['dataset']['name'] == 'train.csv' and result['precision'] == 'fp32'
+    assert result['dataset']['name'] == 'train.csv'
+    assert result['precision'] == ('bf16' if cpu_has_native_bf16() else 'fp32')  # auto
     assert len(result['dataset']['fingerprint']['train']) == 16
     assert 0 <= result['knn']['5']['top1'] <= 100
 
@@ -117,3 +119,24 @@ def test_feature_cache_ignores_the_pretraining_augmentation(cifar_root, tmp_path
     assert first['feature_cache_hit'] == dict(train=False, test=False)
     assert second['feature_cache_hit'] == dict(train=True, test=True)
     assert second['knn'] == first['knn']
+
+
+def test_evaluation_size_is_the_one_the_checkpoint_records(cifar_root, tmp_path):
+    import torch
+    from mmengine.config import Config
+
+    from moco_plugin.registry import MODELS
+    from moco_plugin.utils.config_files import find_config
+    model = MODELS.build(Config.fromfile(str(find_config(RANDOM_CONFIG))).model)
+    checkpoint = tmp_path / 'trained_at_24px.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {'training_image_size': 24}}, checkpoint)
+    train = _flat_folder_with_csv(Path(cifar_root), tmp_path / 'data', 'train', 2)
+    test = _flat_folder_with_csv(Path(cifar_root), tmp_path / 'data', 'test', 2)
+    common = ['--train-data', str(train), '--test-data', str(test), '--csv-columns',
+              'filename,class', '--knn', '--k', '2', '--num-workers', '0', '--quiet', '--no-cache']
+    out = tmp_path / 'r.json'
+    assert _exit_code([RANDOM_CONFIG, str(checkpoint), *common, '--out', str(out)]) == 0
+    assert json.loads(out.read_text())['dataset']['image_size'] == 24  # not the config's 32
+    assert _exit_code([RANDOM_CONFIG, str(checkpoint), *common, '--out', str(out),
+                       '--image-size', '16']) == 0
+    assert json.loads(out.read_text())['dataset']['image_size'] == 16

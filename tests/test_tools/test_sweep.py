@@ -110,3 +110,20 @@ def test_a_run_with_the_same_config_in_another_spec_is_reused(tmp_path, monkeypa
     monkeypatch.setattr(sweep_cli, '_run_logged', lambda *a: (_ for _ in ()).throw(RuntimeError('trains')))
     with pytest.raises(RuntimeError, match='trains'):
         sweep_cli.run_one(different, expand(different)[0], tmp_path / 'work', '/elsewhere')
+
+
+def test_loss_curves_are_read_from_each_runs_log_and_plotted(tmp_path):
+    from moco_plugin.cli.sweep_plots import plot_loss_curves, training_losses
+    for run, losses in (('bn_splits=4_seed0', [6.0, 5.5, 5.2]), ('bn_splits=1_seed0', [6.0, 4.0, 2.0])):
+        log = tmp_path / 'shuffle_bn' / run / '20261201_000000' / 'vis_data' / 'scalars.json'
+        log.parent.mkdir(parents=True)
+        log.write_text('\n'.join(json.dumps(dict(loss=v, iter=25 * (i + 1), lr=1e-3))
+                                 for i, v in enumerate(losses)) + '\n' + json.dumps(dict(top1=3.0)))
+    assert training_losses(tmp_path / 'shuffle_bn' / 'bn_splits=1_seed0') == [
+        (25, 6.0), (50, 4.0), (75, 2.0)]
+    rows = [dict(run_id='bn_splits=4_seed0', values={'model.bn_splits': 4}),
+            dict(run_id='reused', values={'model.bn_splits': 1}, source='shuffle_bn/bn_splits=1_seed0')]
+    png = tmp_path / 'page' / 'shuffle_bn_loss.png'
+    assert plot_loss_curves(rows, tmp_path, png, 'shuffle_bn') and png.stat().st_size > 3000
+    assert not plot_loss_curves([dict(run_id='none', values={})], tmp_path, tmp_path / 'x.png', 'e')
+    assert not (tmp_path / 'x.png').exists()

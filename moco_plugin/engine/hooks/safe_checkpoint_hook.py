@@ -11,6 +11,7 @@ from moco_plugin.engine.checkpoint_checks import (check_load_state, check_resume
                                                   checkpoint_to_resume)
 from moco_plugin.registry import HOOKS
 from moco_plugin.utils.atomic_io import atomic_write_text, remove_partial_writes
+from moco_plugin.utils.config_files import training_image_size
 
 
 class MidEpochResumeError(ValueError):
@@ -35,7 +36,9 @@ class SafeCheckpointHook(CheckpointHook):
       the file holds must be whole (a missing block would be left random); both
       refuse in one line;
     * resuming a checkpoint saved inside an epoch (``by_epoch=False``) under the epoch
-      loop is refused: the loop would replay the whole epoch, not continue it.
+      loop is refused: the loop would replay the whole epoch, not continue it;
+    * ``meta['training_image_size']`` records the side of the training views, so an
+      evaluation of the checkpoint on any dataset crops at the resolution it learnt.
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -86,6 +89,11 @@ class SafeCheckpointHook(CheckpointHook):
                 self.file_backend.remove(path)
             elif self.file_backend.isdir(path):  # deepspeed saves folders
                 self.file_backend.rmtree(path)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        size = training_image_size(runner.cfg)
+        if size:
+            checkpoint.setdefault('meta', {})['training_image_size'] = size
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
