@@ -1,0 +1,102 @@
+"""The MoCo paper's Fig. 3 at CIFAR scale: end-to-end vs memory bank vs MoCo over K.
+
+One command runs the three sweeps (finished runs are skipped) and puts them in one table
+and one figure, K on a log axis::
+
+    python benchmarks/ablations/mechanisms.py          # writes mechanisms.md / .png here
+
+K is what each mechanism contrasts a query with: MoCo's queue length, the memory bank's
+negatives drawn per query, and for end-to-end the other keys of the batch (batch - 1).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# mechanism: (spec, the swept key, K from its value)
+MECHANISMS = {
+    'MoCo (queue)': ('queue_size', 'model.queue_len', lambda v: v),
+    'memory bank': ('mechanism_memory_bank', 'model.num_negatives', lambda v: v),
+    'end-to-end': ('mechanism_end_to_end', 'train_dataloader.batch_size', lambda v: v - 1),
+}
+
+
+def collect(work_root: Path) -> dict:
+    """mechanism -> {K: [run summaries]} from the sweeps' ``run.json`` files."""
+    points: dict = {}
+    for mechanism, (spec, key, to_k) in MECHANISMS.items():
+        for path in sorted((work_root / spec).glob('*/run.json')):
+            run = json.loads(path.read_text())
+            points.setdefault(mechanism, {}).setdefault(to_k(run['values'][key]), []).append(run)
+    return points
+
+
+def table(points: dict) -> str:
+    lines = ['| mechanism | K | seeds | k-NN top-1 mean ± std | per seed | iterations | images/s | '
+             'train wall s |', '|---|---|---|---|---|---|---|---|']
+    for mechanism, by_k in points.items():
+        for k, runs in sorted(by_k.items()):
+            scores = [r['knn_top1'] for r in runs]
+            std = statistics.stdev(scores) if len(scores) > 1 else 0.0
+            lines.append(f'| {mechanism} | {k} | {len(runs)} | {statistics.mean(scores):.2f} ± '
+                         f'{std:.2f} | {" / ".join(f"{s:.2f}" for s in scores)} | '
+                         f'{runs[0]["iters"]} | {statistics.mean(r["images_per_s"] for r in runs):.0f}'
+                         f' | {statistics.mean(r["train_wall_s"] for r in runs):.0f} |')
+    return '\n'.join(lines) + '\n'
+
+
+def plot(points: dict, path: Path) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for mechanism, by_k in points.items():
+        ks = sorted(by_k)
+        means = [statistics.mean(r['knn_top1'] for r in by_k[k]) for k in ks]
+        stds = [statistics.stdev([r['knn_top1'] for r in by_k[k]]) if len(by_k[k]) > 1 else 0
+                for k in ks]
+        ax.errorbar(ks, means, yerr=stds, marker='o', capsize=3, label=mechanism)
+    ax.set_xscale('log', base=2)
+    ax.set_xlabel('K (negatives per query)')
+    ax.set_ylabel('k-NN top-1 (%)')
+    ax.set_title('Contrastive mechanisms over K (CIFAR-10, 624 iterations)')
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--work-root', type=Path, default=Path('work_dirs/sweeps'))
+    parser.add_argument('--data-root', help='dataset folder, passed to every run')
+    parser.add_argument('--seeds', nargs='+', help='run only these seeds of each sweep')
+    parser.add_argument('--no-run', action='store_true', help='tabulate finished runs only')
+    args = parser.parse_args()
+    if not args.no_run:
+        for spec, _, _ in MECHANISMS.values():
+            command = [sys.executable, 'tools/sweep.py', str(HERE / f'{spec}.json'),
+                       '--work-root', str(args.work_root)]
+            command += (['--data-root', args.data_root] if args.data_root else []) + (
+                ['--seeds', *args.seeds] if args.seeds else [])
+            subprocess.run(command, check=True)
+    points = collect(args.work_root)
+    if not points:
+        sys.exit(f'no finished runs under {args.work_root}; run without --no-run first')
+    text = ('# Contrastive mechanisms over K (MoCo paper Fig. 3) at CIFAR scale\n\n'
+            'Command: `python benchmarks/ablations/mechanisms.py`. Each point: the README main '
+            "job's scale (2 epochs over 20,000 CIFAR-10 images, batch 64 unless the batch is "
+            'the swept value), k-NN top-1 on the full test split.\n\n' + table(points)
+            + '\n![mechanisms](mechanisms.png)\n')
+    (HERE / 'mechanisms.md').write_text(text)
+    plot(points, HERE / 'mechanisms.png')
+    print(text)
+
+
+if __name__ == '__main__':
+    main()
