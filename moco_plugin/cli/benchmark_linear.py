@@ -98,10 +98,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     data.add_argument('--subset-test', type=int, metavar='N', help='subset of the test split')
     data.add_argument('--subset-seed', type=int, default=0)
     data.add_argument('--train-split', help='bank / linear-train split (default: train)')
-    data.add_argument('--test-split', help='test split (default: test for CIFAR-10, else val)')
+    data.add_argument('--test-split', help='test split (default: test for CIFAR-10/100 and STL-10, '
+                                           'else val; --eval-data folders: val, else test)')
     data.add_argument('--image-size', type=int,
                       help="evaluation crop (default: the resolution the config trains at, e.g. "
                            "32 for the CIFAR-10 configs, 224 for ImageNet's)")
+    data.add_argument('--eval-data', metavar='ROOT',
+                      help='evaluate on another dataset, both splits from one root whose layout '
+                           'is detected: cifar-10-batches-py/, cifar-100-python/, stl10_binary/ '
+                           '(torchvision downloads) or split folders train/ + val/ or test/ of '
+                           'class folders (--train-split/--test-split pick others)')
     data.add_argument('--train-data', metavar='PATH',
                       help='evaluate on another dataset: its labelled training images, a folder '
                            'of class folders or a .csv/.tsv of path,label rows (with --test-data)')
@@ -156,7 +162,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         f'got {args.few_shot}')
     if args.few_shot_episodes < 1 or args.few_shot_queries < 1:
         problems.append('--few-shot-episodes and --few-shot-queries must be >= 1')
-    if bool(args.train_data) != bool(args.test_data):
+    if args.eval_data and (args.train_data or args.test_data):
+        problems.append('--eval-data names both splits of one dataset root; it does not go with '
+                        '--train-data/--test-data: pass one or the other')
+    elif bool(args.train_data) != bool(args.test_data):
         problems.append('--train-data and --test-data go together (the bank / probe training set '
                         'and the test set of the other dataset)')
     if not 2 <= len(args.csv_columns.split(',')) <= 3:

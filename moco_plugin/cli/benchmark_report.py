@@ -18,8 +18,9 @@ from moco_plugin.evaluation.results import append_markdown_row, markdown_row, wr
 def describe_run(ctx: BenchmarkContext, args: argparse.Namespace) -> Dict[str, Any]:
     """What was evaluated: algorithm, checkpoint and weight identities, pretraining, data."""
     pretrain = dict(ctx.pretrain)
-    other_data = bool(getattr(args, 'train_data', None))
-    root = args.train_data if other_data else getattr(ctx.train_set, 'data_root', None)
+    other_root = getattr(args, 'eval_data', None) or getattr(args, 'train_data', None)
+    other_data = bool(other_root)
+    root = other_root if other_data else getattr(ctx.train_set, 'data_root', None)
     result: Dict[str, Any] = dict(
         schema=1, name=ctx.name, algorithm=type(ctx.model).__name__, config=args.config,
         checkpoint=args.checkpoint, checkpoint_sha256=ctx.checkpoint_sha,

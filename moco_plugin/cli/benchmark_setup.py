@@ -24,6 +24,7 @@ from moco_plugin.evaluation.eval_datasets import (build_eval_dataset, build_eval
                                                   default_image_size, default_splits,
                                                   eval_dataset_cfg, external_dataset_cfg,
                                                   pretraining_dataset_cfg, training_image_size)
+from moco_plugin.evaluation.eval_data_root import eval_data_cfgs
 from moco_plugin.registry import MODELS
 from moco_plugin.utils.config_files import find_config
 from moco_plugin.utils.quiet import quiet_mmengine
@@ -45,7 +46,7 @@ class BenchmarkContext:
     train_split: str
     test_split: str
     image_size: int
-    dataset_common: Dict[str, Any]
+    train_cfg: Dict[str, Any]
     train_set: Any
     test_set: Any
     num_classes: Optional[int]
@@ -98,6 +99,38 @@ def _load_model(cfg, args: argparse.Namespace, random_init: bool, log: Log):
     return model, report.pretrain, checkpoint_sha
 
 
+def _datasets(args: argparse.Namespace, source: dict, common: Dict[str, Any]):
+    """The (train, test) dataset configs and datasets: the config's own data, ``--eval-data``
+    or ``--train-data``/``--test-data``; both index the training split's class list."""
+    image_size = common['image_size']
+    if args.eval_data:
+        train_cfg, test_cfg = eval_data_cfgs(args.eval_data, image_size, args.train_split,
+                                             args.test_split, args.subset_train, args.subset_test,
+                                             args.subset_seed)
+        train_set, test_set = build_eval_datasets(train_cfg, test_cfg)
+        for dataset, split in ((train_set, train_cfg['split']), (test_set, test_cfg['split'])):
+            check_labelled(dataset, f'{args.eval_data} ({split})')
+        return train_cfg, test_cfg, train_set, test_set
+    if args.train_data:
+        columns = tuple(args.csv_columns.split(','))
+        train_cfg = external_dataset_cfg(args.train_data, image_size, args.subset_train,
+                                         args.subset_seed, columns, args.image_root)
+        train_set = build_eval_dataset(train_cfg)
+        check_labelled(train_set, args.train_data)
+        test_cfg = external_dataset_cfg(args.test_data, image_size, args.subset_test,
+                                        args.subset_seed, columns, args.image_root,
+                                        classes=list(train_set.classes))
+        test_set = build_eval_dataset(test_cfg)
+        check_labelled(test_set, args.test_data)
+        return train_cfg, test_cfg, train_set, test_set
+    train_split, test_split = default_splits(source)
+    train_split, test_split = args.train_split or train_split, args.test_split or test_split
+    train_cfg = eval_dataset_cfg(source, train_split, subset_size=args.subset_train, **common)
+    test_cfg = eval_dataset_cfg(source, test_split, subset_size=args.subset_test, **common)
+    train_set, test_set = build_eval_datasets(train_cfg, test_cfg)  # one class list
+    return train_cfg, test_cfg, train_set, test_set
+
+
 def prepare(args: argparse.Namespace, log: Log, need_train_features: bool) -> BenchmarkContext:
     """Config, datasets, model (backbone from the checkpoint or random) and cached features."""
     cfg = build_config(args)
@@ -116,25 +149,12 @@ def prepare(args: argparse.Namespace, log: Log, need_train_features: bool) -> Be
         log(f'the checkpoint was trained at {recorded} px (the config says '
             f'{training_image_size(cfg)}); evaluating at {recorded} px (--image-size overrides)')
     common = dict(image_size=image_size, subset_seed=args.subset_seed, data_root=args.data_root)
-    if args.train_data:
-        columns = tuple(args.csv_columns.split(','))
-        train_cfg = external_dataset_cfg(args.train_data, image_size, args.subset_train,
-                                         args.subset_seed, columns, args.image_root)
-        train_set = build_eval_dataset(train_cfg)
-        check_labelled(train_set, args.train_data)
-        test_cfg = external_dataset_cfg(args.test_data, image_size, args.subset_test,
-                                        args.subset_seed, columns, args.image_root,
-                                        classes=list(train_set.classes))
-        test_set = build_eval_dataset(test_cfg)
-        check_labelled(test_set, args.test_data)
+    train_cfg, test_cfg, train_set, test_set = _datasets(args, source, common)
+    train_split, test_split = train_cfg.get('split'), test_cfg.get('split')
+    if args.train_data:  # the result names the two paths
         train_split, test_split = args.train_data, args.test_data
+    if args.train_data or args.eval_data:
         source = train_cfg
-    else:
-        train_split, test_split = default_splits(source)
-        train_split, test_split = args.train_split or train_split, args.test_split or test_split
-        train_cfg = eval_dataset_cfg(source, train_split, subset_size=args.subset_train, **common)
-        test_cfg = eval_dataset_cfg(source, test_split, subset_size=args.subset_test, **common)
-        train_set, test_set = build_eval_datasets(train_cfg, test_cfg)  # one class list
     log(f'data: {dataset_type_name(source)} {train_split} ({len(train_set)} images) / '
         f'{test_split} ({len(test_set)} images), {image_size} px')
 
@@ -144,7 +164,7 @@ def prepare(args: argparse.Namespace, log: Log, need_train_features: bool) -> Be
     ctx = BenchmarkContext(
         cfg=cfg, config_path=args.config, name=name, out_path=args.out or osp.join('results', f'{name}.json'),
         source=source, train_split=train_split, test_split=test_split, image_size=image_size,
-        dataset_common=common, train_set=train_set, test_set=test_set,
+        train_cfg=train_cfg, train_set=train_set, test_set=test_set,
         num_classes=len(getattr(train_set, 'classes', []) or []) or None, model=model,
         random_init=random_init, pretrain=pretrain, checkpoint_sha=checkpoint_sha,
         weights_sha=sha256_of_state_dict(model.backbone))

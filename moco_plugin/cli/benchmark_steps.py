@@ -15,7 +15,7 @@ from moco_plugin.cli.benchmark_setup import BenchmarkContext, Log
 from moco_plugin.evaluation import (LinearProbeSettings, knn_classify, linear_probe_on_features,
                                     linear_probe_with_augmentation, plot_linear_curve,
                                     retrieval_grid, save_linear_head)
-from moco_plugin.evaluation.eval_datasets import build_eval_dataset, eval_dataset_cfg, image_groups
+from moco_plugin.evaluation.eval_datasets import build_eval_dataset, image_groups
 from moco_plugin.evaluation.feature_map import plot_feature_map, tsne_map
 from moco_plugin.evaluation.few_shot import few_shot_episodes, few_shot_full_test
 from moco_plugin.evaluation.linear_lr_sweep import sweep_linear_lr
@@ -41,9 +41,9 @@ def _linear_settings(args: argparse.Namespace) -> LinearProbeSettings:
 
 
 def _augmented_loader(ctx: BenchmarkContext, args: argparse.Namespace):
-    dataset = build_eval_dataset(eval_dataset_cfg(ctx.source, ctx.train_split, train_augment=True,
-                                                  subset_size=args.subset_train,
-                                                  **ctx.dataset_common))
+    # The training split exactly as evaluated (type, root, split, classes, subset), newly cropped.
+    pipeline = [dict(type='RandomResizedCropFlip', size=ctx.image_size)]
+    dataset = build_eval_dataset(dict(ctx.train_cfg, pipeline=pipeline))
     return torch.utils.data.DataLoader(dataset, batch_size=args.linear_batch_size, shuffle=True,
                                        num_workers=args.num_workers, drop_last=False)
 

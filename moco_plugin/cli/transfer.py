@@ -6,8 +6,10 @@
         --dataset cifar10 --dataset digits=work_dirs/digits/train,work_dirs/digits/test \\
         --knn --out benchmarks/transfer.md
 
-A dataset is ``config`` / ``cifar10`` (the checkpoint config's own data) or
-``NAME=TRAIN,TEST`` with each side a folder of class folders or a ``path,label`` CSV. Every
+A dataset is ``config`` / ``cifar10`` (the checkpoint config's own data), ``NAME=ROOT`` (a
+dataset root as ``benchmark_linear.py --eval-data`` reads it: torchvision's CIFAR-10/100 or
+STL-10 download, or split folders ``train/`` + ``val/`` or ``test/``) or ``NAME=TRAIN,TEST``
+with each side a folder of class folders or a ``path,label`` CSV. Every
 cell is one ``tools/benchmark_linear.py`` run (its JSON is kept next to the table), so the
 cells carry the same provenance as single benchmarks.
 """
@@ -29,7 +31,8 @@ OWN_DATA = ('config', 'cifar10')
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=PROG, description='Transfer table: checkpoints x datasets.')
     parser.add_argument('--checkpoint', action='append', required=True, metavar='NAME=CONFIG:CKPT')
-    parser.add_argument('--dataset', action='append', required=True, metavar='NAME=TRAIN,TEST')
+    parser.add_argument('--dataset', action='append', required=True,
+                        metavar='config|NAME=ROOT|NAME=TRAIN,TEST')
     parser.add_argument('--knn', action='store_true', help='k-NN top-1 (default when nothing is given)')
     parser.add_argument('--linear', action='store_true', help='linear-probe top-1')
     parser.add_argument('--out', default='benchmarks/transfer.md')
@@ -51,19 +54,23 @@ def _pair(text: str, sep: str, flag: str, form: str) -> Tuple[str, str, str]:
     return name, first, second
 
 
-def _dataset(text: str) -> Tuple[str, Optional[str], Optional[str]]:
+def _dataset(text: str) -> Tuple[str, List[str]]:
+    """``(name, benchmark_linear.py data arguments)`` of one ``--dataset`` entry."""
     if text in OWN_DATA:
-        return text, None, None
-    return _pair(text, ',', '--dataset', 'NAME=TRAIN,TEST (or config)')
+        return text, []
+    name, eq, root = text.partition('=')
+    if eq and name and root and (',' not in root or osp.isdir(root)):
+        return name, ['--eval-data', root]
+    name, train, test = _pair(text, ',', '--dataset', 'NAME=ROOT or NAME=TRAIN,TEST (or config)')
+    return name, ['--train-data', train, '--test-data', test]
 
 
-def cell_argv(config: str, checkpoint: str, dataset, out: str, args) -> List[str]:
-    name, train, test = dataset
+def cell_argv(config: str, checkpoint: str, dataset: Tuple[str, List[str]], out: str,
+              args) -> List[str]:
     argv = [config, checkpoint, '--out', out, '--quiet', '--markdown', out[:-5] + '.md']
     argv += ['--knn'] if args.knn else []
     argv += ['--linear'] if args.linear else []
-    argv += ['--train-data', train, '--test-data', test] if train else []
-    return argv + list(args.extra)
+    return argv + dataset[1] + list(args.extra)
 
 
 def transfer(args: argparse.Namespace) -> Dict[Tuple[str, str], dict]:

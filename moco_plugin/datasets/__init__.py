@@ -1,7 +1,9 @@
 """Datasets, transforms and data-loading functions (importing registers them)."""
 from moco_plugin.datasets import transforms  # noqa: F401
+from moco_plugin.datasets.array_dataset import ArrayImageDataset
 from moco_plugin.datasets.base_dataset import BaseImageDataset, build_pipeline
 from moco_plugin.datasets.cifar10 import CIFAR10
+from moco_plugin.datasets.cifar100 import CIFAR100
 from moco_plugin.datasets.csv_dataset import CsvImageDataset
 from moco_plugin.datasets.image_folder import ImageFolderDataset
 from moco_plugin.datasets.image_io import CorruptImageError, load_rgb
@@ -9,9 +11,11 @@ from moco_plugin.datasets.label_files import (LabelSet, dataset_fingerprint, ima
                                               make_label_set, read_label_file, write_label_file)
 from moco_plugin.datasets.label_subset import (LabelSubsetDataset, balanced_label_indices,
                                                balanced_label_set)
+from moco_plugin.datasets.stl10 import STL10
 from moco_plugin.datasets.worker_init import worker_init_from_torch_seed
 
-__all__ = ['BaseImageDataset', 'CIFAR10', 'CorruptImageError', 'CsvImageDataset',
-           'ImageFolderDataset', 'LabelSet', 'LabelSubsetDataset', 'balanced_label_indices',
-           'balanced_label_set', 'build_pipeline', 'dataset_fingerprint', 'image_ids', 'load_rgb',
-           'make_label_set', 'read_label_file', 'worker_init_from_torch_seed', 'write_label_file']
+__all__ = ['ArrayImageDataset', 'BaseImageDataset', 'CIFAR10', 'CIFAR100', 'CorruptImageError',
+           'CsvImageDataset', 'ImageFolderDataset', 'LabelSet', 'LabelSubsetDataset', 'STL10',
+           'balanced_label_indices', 'balanced_label_set', 'build_pipeline',
+           'dataset_fingerprint', 'image_ids', 'load_rgb', 'make_label_set', 'read_label_file',
+           'worker_init_from_torch_seed', 'write_label_file']

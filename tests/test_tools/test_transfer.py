@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from moco_plugin.cli import transfer
+from moco_plugin.cli import benchmark_linear, transfer
 
 
 def test_transfer_table_on_cifar_and_a_second_dataset(cifar_root, tmp_path):
@@ -33,3 +33,17 @@ def test_transfer_table_on_cifar_and_a_second_dataset(cifar_root, tmp_path):
 def test_bad_checkpoint_argument_is_one_line():
     with pytest.raises(SystemExit, match='must look like NAME=CONFIG:CKPT'):
         transfer.parse_args(['--checkpoint', 'random', '--dataset', 'config'])
+
+
+def test_a_dataset_root_is_one_eval_data_cell(tmp_path):
+    root = tmp_path / 'stl, copy'  # a comma in a folder's name does not split it
+    root.mkdir()
+    args = transfer.parse_args(['--checkpoint', 'r=random_init_resnet18_cifar10:random',
+                                '--dataset', f'stl={root}', '--dataset', 'pets=a.csv,b.csv',
+                                '--dataset', 'config'])
+    assert args.datasets == [('stl', ['--eval-data', str(root)]),
+                             ('pets', ['--train-data', 'a.csv', '--test-data', 'b.csv']),
+                             ('config', [])]
+    argv = transfer.cell_argv('cfg', 'random', args.datasets[0], str(tmp_path / 'x.json'), args)
+    assert argv[-2:] == ['--eval-data', str(root)]
+    assert benchmark_linear.parse_args(argv).eval_data == str(root)
