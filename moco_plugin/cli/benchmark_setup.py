@@ -15,6 +15,7 @@ import torch
 from mmengine.config import Config
 from torch import nn
 
+from moco_plugin.cli.cfg_options import check_top_level_keys
 from moco_plugin.evaluation import (FeatureSet, cached_features, extract_features,
                                     feature_cache_key, make_eval_loader, sha256_of_file,
                                     sha256_of_state_dict)
@@ -73,6 +74,7 @@ def is_random_checkpoint(checkpoint: str) -> bool:
 def build_config(args: argparse.Namespace):
     """The config (a file or a packaged name) with ``--cfg-options`` applied."""
     cfg = Config.fromfile(str(find_config(args.config)))
+    check_top_level_keys(cfg.keys(), args.cfg_options)  # a typo is not silently ignored
     cfg.merge_from_dict(args.cfg_options)
     if args.data_root and not osp.isdir(args.data_root):
         raise FileNotFoundError(f'--data-root {args.data_root} is not a folder; pass the dataset folder')

@@ -24,6 +24,7 @@ from typing import Any, Dict, List, Sequence
 from mmengine.config import Config
 
 from moco_plugin.utils.config_files import find_config
+from moco_plugin.utils.quiet import quiet_mmengine
 
 SPEC_KEYS = {'name', 'config', 'cfg_options', 'sweep', 'seeds', 'amp', 'benchmark', 'x', 'notes'}
 
@@ -97,7 +98,8 @@ def expand(spec: SweepSpec) -> List[SweepRun]:
 
 
 def run_config(spec: SweepSpec, run: SweepRun):
-    cfg = Config.fromfile(str(find_config(spec.config)))
+    with quiet_mmengine():  # one "Using env variable MOCO_DATA_ROOT" line per run otherwise
+        cfg = Config.fromfile(str(find_config(spec.config)))
     cfg.merge_from_dict(run.cfg_options)
     return cfg
 

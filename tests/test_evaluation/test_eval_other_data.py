@@ -140,3 +140,9 @@ def test_evaluation_size_is_the_one_the_checkpoint_records(cifar_root, tmp_path)
     assert _exit_code([RANDOM_CONFIG, str(checkpoint), *common, '--out', str(out),
                        '--image-size', '16']) == 0
     assert json.loads(out.read_text())['dataset']['image_size'] == 16
+
+
+def test_a_misspelt_cfg_options_key_is_refused_before_any_work(capsys):
+    code = _exit_code([RANDOM_CONFIG, 'random', '--knn', '--cfg-options', 'modle.backbone.depth=50'])
+    err = capsys.readouterr().err
+    assert code != 0 and "top-level key 'modle'" in err and 'did you mean model' in err
