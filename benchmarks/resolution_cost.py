@@ -25,6 +25,21 @@ CONFIGS = ['mocov2_resnet18_1xb256-coslr-200e_cifar10',             # R18, CIFAR
            'mocov2_resnet50_1xb256-coslr-200e_cifar10-224px']       # R50, ImageNet stem, 224 px
 
 
+def make_train_step(model, views):
+    """A MoCo training step on fixed views: bf16 forward of both encoders, backward, SGD
+    step and the queue write."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+    def train_step() -> None:
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            loss = model.loss(views)['loss']
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        model.queue.flush()
+    return train_step
+
+
 def timed(fn, steps: int) -> float:
     fn()  # warm-up: oneDNN picks its kernels on the first call
     start = time.perf_counter()
@@ -56,16 +71,8 @@ def main() -> None:
         cfg.model.data_preprocessor.batch_augment = None
         torch.manual_seed(0)
         model = MODELS.build(cfg.model).train()
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         views = [torch.randn(args.batch_size, 3, size, size) for _ in range(2)]
-
-        def train_step() -> None:
-            with torch.autocast('cpu', dtype=torch.bfloat16):
-                loss = model.loss(views)['loss']
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            model.queue.flush()
+        train_step = make_train_step(model, views)
 
         def extract() -> None:
             with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):

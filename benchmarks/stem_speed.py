@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os.path as osp
 import sys
-import time
 
 import torch
 
@@ -35,6 +34,7 @@ def main() -> None:
     from mmengine.config import Config
 
     import moco_plugin  # noqa: F401  (registers the components)
+    from benchmarks.resolution_cost import make_train_step, timed
     from moco_plugin.registry import MODELS
 
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs/mocov2/mocov2_resnet18_1xb256-coslr-200e_cifar10-fastaug.py'))
@@ -43,22 +43,8 @@ def main() -> None:
     for stem, backbone in STEMS.items():
         cfg.model.backbone.update(backbone)
         model = MODELS.build(cfg.model).train()
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-
-        def step() -> None:
-            with torch.autocast('cpu', dtype=torch.bfloat16):
-                loss = model.loss(views)['loss']
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            model.queue.flush()
-
-        step()
-        start = time.perf_counter()
-        for _ in range(args.steps):
-            step()
-        print(f'{stem:16s} {args.steps * args.batch_size / (time.perf_counter() - start):7.1f} img/s',
-              flush=True)
+        seconds = timed(make_train_step(model, views), args.steps)
+        print(f'{stem:16s} {args.batch_size / seconds:7.1f} img/s', flush=True)
 
 
 if __name__ == '__main__':
