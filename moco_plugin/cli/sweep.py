@@ -38,6 +38,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--jobs', type=int, default=1, help='runs at a time')
     parser.add_argument('--data-root', help='dataset folder, passed to every run')
     parser.add_argument('--dry-run', action='store_true', help='list and check the runs only')
+    parser.add_argument('--report-only', action='store_true',
+                        help='train nothing: tabulate and plot the finished runs, list the others')
     parser.add_argument('--seeds', type=int, nargs='+',
                         help="run only these seeds (default: the spec's); e.g. '--seeds 0' "
                         'gives every point one seed first, a later run adds the rest')
@@ -95,6 +97,18 @@ def run_one(spec: SweepSpec, run: SweepRun, work_root: Path, data_root: Optional
                    knn_top1=_knn_top1(result), linear_top1=(result.get('linear') or {}).get('top1'))
     atomic_write_text(json.dumps(summary, indent=2) + '\n', summary_path)
     return summary
+
+
+def finished_runs(spec: SweepSpec, runs: List[SweepRun], work_root: Path):
+    """(summaries of the runs that finished, ids of those that did not)."""
+    done, missing = [], []
+    for run in runs:
+        path = work_root / spec.name / run.run_id / 'run.json'
+        if path.is_file():
+            done.append(json.loads(path.read_text()))
+        else:
+            missing.append(run.run_id)
+    return done, missing
 
 
 def run_identity(cfg, spec: SweepSpec, data_root: Optional[str]) -> str:
@@ -167,15 +181,24 @@ def sweep(args: argparse.Namespace) -> List[Dict]:
     if args.dry_run:
         print('\n'.join(f'{r.run_id}: {" ".join(r.as_cli_options())}' for r in runs))
         return []
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        summaries = list(pool.map(lambda r: run_one(spec, r, args.work_root, args.data_root), runs))
+    missing: List[str] = []
+    if args.report_only:
+        summaries, missing = finished_runs(spec, runs, args.work_root)
+        if not summaries:
+            raise FileNotFoundError(f'no finished run of {spec.name} under {args.work_root}')
+    else:
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            summaries = list(pool.map(lambda r: run_one(spec, r, args.work_root, args.data_root),
+                                      runs))
     out = args.out or Path('benchmarks/ablations') / f'{spec.name}.md'
     png = out.with_suffix('.png')
     command = ' '.join(['python tools/sweep.py', str(args.spec)] + (
         [f'--jobs {args.jobs}'] if args.jobs > 1 else []))
     text = (f'# Sweep {spec.name}\n\n{spec.notes}\n\nCommand: `{command}`; base config '
             f'`{spec.config}`, shared options `{json.dumps(spec.cfg_options)}`.\n\n'
-            + table(spec, summaries) + f'\n![{spec.name}]({png.name})\n')
+            + table(spec, summaries)
+            + (f'\nNot run yet: {", ".join(missing)}.\n' if missing else '')
+            + f'\n![{spec.name}]({png.name})\n')
     atomic_write_text(text, out)
     plot(spec, summaries, png)
     if plot_loss_curves(summaries, args.work_root, out.with_name(f'{out.stem}_loss.png'), spec.name):

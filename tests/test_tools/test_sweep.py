@@ -127,3 +127,19 @@ def test_loss_curves_are_read_from_each_runs_log_and_plotted(tmp_path):
     assert plot_loss_curves(rows, tmp_path, png, 'shuffle_bn') and png.stat().st_size > 3000
     assert not plot_loss_curves([dict(run_id='none', values={})], tmp_path, tmp_path / 'x.png', 'e')
     assert not (tmp_path / 'x.png').exists()
+
+
+def test_report_only_tabulates_finished_runs_and_lists_the_rest(tmp_path, monkeypatch):
+    spec_path = _spec(tmp_path, seeds=[0, 1])
+    done = tmp_path / 'work' / 'k' / 'queue_len=32_seed0' / 'run.json'
+    done.parent.mkdir(parents=True)
+    done.write_text(json.dumps(dict(run_id='queue_len=32_seed0', values={'model.queue_len': 32},
+                                    seed=0, iters=4, batch_size=16, train_wall_s=1.0,
+                                    images_per_s=64.0, knn_top1=12.5, linear_top1=None)))
+    monkeypatch.setattr(sweep_cli.subprocess, 'call', lambda *a, **k: pytest.fail('trained'))
+    out = tmp_path / 'page.md'
+    sweep_cli.sweep(sweep_cli.parse_args([str(spec_path), '--report-only', '--work-root',
+                                          str(tmp_path / 'work'), '--out', str(out)]))
+    text = out.read_text()
+    assert '| 32 | 1 | 12.50 ± 0.00 |' in text and '\n| 64 |' not in text
+    assert 'Not run yet: queue_len=32_seed1, queue_len=64_seed0, queue_len=64_seed1.' in text
