@@ -28,6 +28,8 @@ def main() -> None:
     parser.add_argument('--images', type=int, default=2048)
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--batch-size', type=int, default=256)
+    parser.add_argument('--image-size', type=int, default=32,
+                        help='evaluation crop (the CIFAR-10 images are resized to it)')
     args = parser.parse_args()
 
     from mmengine.config import Config
@@ -42,7 +44,7 @@ def main() -> None:
     model = MODELS.build(cfg.model)
     load_backbone_weights(model, args.checkpoint)
     model.eval()
-    dataset = build_eval_dataset(eval_dataset_cfg(pretraining_dataset_cfg(cfg), 'test', image_size=32,
+    dataset = build_eval_dataset(eval_dataset_cfg(pretraining_dataset_cfg(cfg), 'test', image_size=args.image_size,
                                                   subset_size=args.images, in_memory=True))
     loader = make_eval_loader(dataset, args.batch_size, num_workers=0)
     extract_features(model, loader, amp=True, progress=False)  # warm-up of both paths
@@ -58,7 +60,8 @@ def main() -> None:
             else:
                 bf16 = feats.features
     cosine = torch.nn.functional.cosine_similarity(torch.as_tensor(fp32), torch.as_tensor(bf16))
-    print(f'{len(dataset)} images, batch {args.batch_size}, {torch.get_num_threads()} threads, '
+    print(f'{len(dataset)} images at {args.image_size} px, batch {args.batch_size}, '
+          f'{torch.get_num_threads()} threads, '
           f'{args.rounds} alternating rounds')
     for name, values in rates.items():
         print(f'{name}: {min(values):.0f}-{max(values):.0f} img/s (median {statistics.median(values):.0f})')

@@ -32,7 +32,8 @@ from moco_plugin.cli.cfg_options import CfgOptionsAction
 from moco_plugin.cli.errors import run_cli
 from moco_plugin.evaluation.compare import write_comparison
 from moco_plugin.evaluation.feature_map import plot_feature_map
-from moco_plugin.evaluation.precision import PRECISION_CHOICES, resolve_precision
+from moco_plugin.evaluation.precision import (PRECISION_CHOICES, emulated_bf16_warning,
+                                              resolve_precision)
 from moco_plugin.evaluation.results import load_results
 
 PROG = 'benchmark_linear.py'
@@ -120,10 +121,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     run.add_argument('--batch-size', type=int, default=256, help='feature-extraction batch size')
     run.add_argument('--num-workers', type=int, default=2, help='data-loader workers')
     run.add_argument('--device', help='cpu or cuda (default: cuda when available)')
-    run.add_argument('--precision', choices=PRECISION_CHOICES, default='auto',
-                     help='feature extraction: auto (default) = bf16 autocast on a CPU with '
-                          'native bf16 (AVX-512 BF16 / AMX), else fp32; amp = bf16 on CPU, '
-                          'fp16 on CUDA; fp32')
+    run.add_argument('--precision', choices=PRECISION_CHOICES,
+                     help='feature extraction: fp32 (default; faster than bf16 at 32 px on the '
+                          'development CPU) or amp (bf16 autocast on CPU, fp16 on CUDA)')
     run.add_argument('--amp', action='store_true', help='same as --precision amp')
     run.add_argument('--no-cache', action='store_true', help='recompute features, do not store them')
     run.add_argument('--seed', type=int, default=0,
@@ -197,8 +197,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if problems:
         parser.error('; '.join(problems))
     # From here on: the precision extraction runs in, and whether that means autocast.
-    args.precision = resolve_precision('amp' if args.amp else args.precision, args.device)
+    args.precision = resolve_precision('amp' if args.amp else args.precision or 'fp32', args.device)
     args.amp = args.precision != 'fp32'
+    warning = emulated_bf16_warning(args.precision)
+    if warning:
+        print(f'[benchmark] warning: {warning}', file=sys.stderr)
     return args
 
 
@@ -239,7 +242,9 @@ def compare(args: argparse.Namespace) -> str:
             for r in results if r.get('feature_map')]
     if maps:  # the t-SNE maps of the compared checkpoints, side by side
         maps_path = osp.splitext(markdown_path)[0] + '_feature_maps.png'
-        plot_feature_map(maps, maps_path)
+        classes = next((r['dataset'].get('classes') for r in results
+                        if r.get('feature_map') and (r.get('dataset') or {}).get('classes')), None)
+        plot_feature_map(maps, maps_path, class_names=classes)
         log(f'{len(maps)} feature maps side by side in {maps_path}')
     return text
 

@@ -9,7 +9,6 @@ import pytest
 
 from moco_plugin.cli import benchmark_linear
 from moco_plugin.datasets import CsvImageDataset
-from moco_plugin.evaluation.precision import cpu_has_native_bf16
 
 RANDOM_CONFIG = 'random_init_resnet18_cifar10'
 CLASSES = ['airplane', 'cat', 'ship']
@@ -67,7 +66,7 @@ def test_benchmark_on_a_csv_dataset_records_what_it_measured(cifar_root, tmp_pat
     assert result['dataset']['image_size'] == 32  # the config's training resolution
     assert result['dataset']['config_dataset'] is False and 'knn_monitor' not in result
     assert result['dataset']['name'] == 'train.csv'
-    assert result['precision'] == ('bf16' if cpu_has_native_bf16() else 'fp32')  # auto
+    assert result['precision'] == 'fp32'
     assert len(result['dataset']['fingerprint']['train']) == 16
     assert 0 <= result['knn']['5']['top1'] <= 100
 

@@ -1,9 +1,10 @@
-"""The precision feature extraction runs in: bf16 only where the CPU computes it natively."""
+"""The precision feature extraction runs in: fp32 unless asked, and a warning for emulated bf16."""
 import pytest
 
 from moco_plugin.cli import benchmark_linear
 from moco_plugin.evaluation import precision
-from moco_plugin.evaluation.precision import cpu_has_native_bf16, resolve_precision
+from moco_plugin.evaluation.precision import (cpu_has_native_bf16, emulated_bf16_warning,
+                                              resolve_precision)
 
 
 @pytest.mark.parametrize('flags, native', [('fpu avx2 avx512f avx512_bf16 sse4_2', True),
@@ -16,24 +17,27 @@ def test_native_bf16_is_read_from_the_cpu_flags(tmp_path, flags, native):
     assert cpu_has_native_bf16.__wrapped__(str(tmp_path / 'missing')) is False
 
 
-@pytest.mark.parametrize('native, expected', [(True, 'bf16'), (False, 'fp32')])
-def test_auto_is_bf16_only_on_a_cpu_with_native_bf16(monkeypatch, native, expected):
-    monkeypatch.setattr(precision, 'cpu_has_native_bf16', lambda: native)
-    assert resolve_precision('auto', 'cpu') == expected
-    assert resolve_precision('auto', 'cuda') == 'fp32'
+def test_precision_choices_resolve_per_device(monkeypatch):
+    assert resolve_precision('fp32', 'cpu') == resolve_precision('fp32', 'cuda') == 'fp32'
     assert (resolve_precision('amp', 'cpu'), resolve_precision('amp', 'cuda:0')) == ('bf16', 'fp16')
-    assert resolve_precision('fp32', 'cpu') == 'fp32'
-    with pytest.raises(ValueError, match='precision must be one of auto, fp32, amp'):
+    with pytest.raises(ValueError, match='precision must be one of fp32, amp'):
         resolve_precision('half', 'cpu')
+    monkeypatch.setattr(precision, 'cpu_has_native_bf16', lambda: False)
+    assert 'emulated and slower than fp32' in emulated_bf16_warning('bf16')
+    assert emulated_bf16_warning('fp32') is None and emulated_bf16_warning('fp16') is None
+    monkeypatch.setattr(precision, 'cpu_has_native_bf16', lambda: True)
+    assert emulated_bf16_warning('bf16') is None
 
 
 def test_benchmark_arguments_resolve_the_precision(monkeypatch, capsys):
-    monkeypatch.setattr(precision, 'cpu_has_native_bf16', lambda: True)
+    monkeypatch.setattr(precision, 'cpu_has_native_bf16', lambda: False)
     base = ['cfg.py', 'ckpt.pth', '--knn', '--device', 'cpu']
     args = benchmark_linear.parse_args(base)
-    assert (args.precision, args.amp) == ('bf16', True)
-    args = benchmark_linear.parse_args(base + ['--precision', 'fp32'])
     assert (args.precision, args.amp) == ('fp32', False)
+    assert capsys.readouterr().err == ''
+    args = benchmark_linear.parse_args(base + ['--precision', 'amp'])
+    assert (args.precision, args.amp) == ('bf16', True)
+    assert 'emulated and slower than fp32' in capsys.readouterr().err
     assert benchmark_linear.parse_args(base + ['--amp']).precision == 'bf16'
     with pytest.raises(SystemExit):
         benchmark_linear.parse_args(base + ['--amp', '--precision', 'fp32'])

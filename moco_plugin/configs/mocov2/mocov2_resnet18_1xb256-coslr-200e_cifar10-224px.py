@@ -1,8 +1,9 @@
 # MoCo v2, ResNet-18 with the ImageNet stem on CIFAR-10 resized to 224 px (the ResNet-18 row
 # of the resolution comparison; native 32 px with the CIFAR stem is
 # mocov2_resnet18_1xb256-coslr-200e_cifar10.py). Views made at 224 px on the training device
-# from the in-memory 32 px images (BatchMoCoAugment, aug+ recipe). Per-image cost:
-# benchmarks/resolution_cost.md.
+# from the in-memory 32 px images (BatchMoCoAugment, aug+ recipe). A training step costs 3.8x
+# the 32 px CIFAR-stem ResNet-18's per image on the development CPU
+# (benchmarks/ablations/README.md, resolution comparison).
 _base_ = ['./mocov2_resnet18_1xb256-coslr-200e_cifar10.py']
 
 model = dict(

@@ -1,8 +1,9 @@
 # MoCo v2, ResNet-50 with the ImageNet stem on CIFAR-10 resized to 224 px: the other side of
 # the first source report's comparison (vs mocov2_resnet50_1xb256-coslr-200e_cifar10.py,
 # native 32 px). The 32 px images are decoded once into memory and each view is cropped and
-# resized to 224 px on the training device (BatchMoCoAugment, the aug+ recipe). About 50x the
-# per-image cost of 32 px on the development CPU (benchmarks/resolution_cost.md): a GPU run.
+# resized to 224 px on the training device (BatchMoCoAugment, the aug+ recipe). A training
+# step costs 3.3x the 32 px ResNet-50's per image and 11x the 32 px ResNet-18's on the
+# development CPU (benchmarks/ablations/README.md, resolution comparison): a GPU run.
 _base_ = ['./mocov2_resnet18_1xb256-coslr-200e_cifar10.py']
 
 model = dict(
