@@ -99,13 +99,19 @@ def run_one(spec: SweepSpec, run: SweepRun, work_root: Path, data_root: Optional
     return summary
 
 
-def finished_runs(spec: SweepSpec, runs: List[SweepRun], work_root: Path):
-    """(summaries of the runs that finished, ids of those that did not)."""
+def finished_runs(spec: SweepSpec, runs: List[SweepRun], work_root: Path,
+                  data_root: Optional[str] = None):
+    """(summaries of the runs that finished, here or as another spec's run with the same
+    config, ids of those that did not)."""
     done, missing = [], []
     for run in runs:
         path = work_root / spec.name / run.run_id / 'run.json'
+        twin = None if path.is_file() else _finished_twin(
+            work_root, run_identity(run_config(spec, run), spec, data_root))
         if path.is_file():
             done.append(json.loads(path.read_text()))
+        elif twin is not None:
+            done.append({**twin, 'run_id': run.run_id, 'values': run.values})
         else:
             missing.append(run.run_id)
     return done, missing
@@ -183,7 +189,7 @@ def sweep(args: argparse.Namespace) -> List[Dict]:
         return []
     missing: List[str] = []
     if args.report_only:
-        summaries, missing = finished_runs(spec, runs, args.work_root)
+        summaries, missing = finished_runs(spec, runs, args.work_root, args.data_root)
         if not summaries:
             raise FileNotFoundError(f'no finished run of {spec.name} under {args.work_root}')
     else:

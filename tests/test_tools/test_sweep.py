@@ -143,3 +143,18 @@ def test_report_only_tabulates_finished_runs_and_lists_the_rest(tmp_path, monkey
     text = out.read_text()
     assert '| 32 | 1 | 12.50 ± 0.00 |' in text and '\n| 64 |' not in text
     assert 'Not run yet: queue_len=32_seed1, queue_len=64_seed0, queue_len=64_seed1.' in text
+
+
+def test_report_only_counts_a_finished_twin_of_another_spec(tmp_path):
+    first = load_spec(_spec(tmp_path))
+    run = expand(first)[0]
+    done = tmp_path / 'work' / 'k' / run.run_id / 'run.json'
+    done.parent.mkdir(parents=True)
+    done.write_text(json.dumps(dict(run_id=run.run_id, identity=sweep_cli.run_identity(
+        sweep_cli.run_config(first, run), first, None), source='k/x', knn_top1=12.5)))
+    (tmp_path / 'other').mkdir()
+    other = load_spec(_spec(tmp_path / 'other', name='m', sweep={'model.momentum': [0.99, 0.9]},
+                            cfg_options={**SMALL, 'model.queue_len': 32}))
+    summaries, missing = sweep_cli.finished_runs(other, expand(other), tmp_path / 'work')
+    assert [s['run_id'] for s in summaries] == ['momentum=0.99_seed0'] and summaries[0]['knn_top1'] == 12.5
+    assert missing == ['momentum=0.9_seed0']
