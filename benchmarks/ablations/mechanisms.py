@@ -66,7 +66,7 @@ def plot(points: dict, path: Path, baseline=None) -> None:
     ax.set_xscale('log', base=2)
     ax.set_xlabel('K (negatives per query)')
     ax.set_ylabel('k-NN top-1 (%)')
-    ax.set_title('Contrastive mechanisms over K (CIFAR-10, 2 epochs of 20k images)')
+    ax.set_title('Mechanisms over K (CIFAR-10, 2 epochs of 20k images)')
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
