@@ -147,10 +147,11 @@ def prepare(args: argparse.Namespace, log: Log, need_train_features: bool) -> Be
     source = pretraining_dataset_cfg(cfg)
     # The resolution the checkpoint was trained at, not a default of the evaluation data.
     recorded = None if random_init else recorded_training_image_size(args.checkpoint)
-    image_size = args.image_size or recorded or training_image_size(cfg) or default_image_size(source)
-    if recorded and not args.image_size and recorded != training_image_size(cfg):
-        log(f'the checkpoint was trained at {recorded} px (the config says '
-            f'{training_image_size(cfg)}); evaluating at {recorded} px (--image-size overrides)')
+    configured = training_image_size(cfg)
+    image_size = args.image_size or recorded or configured or default_image_size(source)
+    if recorded and not args.image_size and recorded != configured:
+        log(f'the checkpoint was trained at {recorded} px (the config says {configured}); '
+            f'evaluating at {recorded} px (--image-size overrides)')
     common = dict(image_size=image_size, subset_seed=args.subset_seed, data_root=args.data_root)
     train_cfg, test_cfg, train_set, test_set = _datasets(args, source, common)
     train_split, test_split = train_cfg.get('split'), test_cfg.get('split')
