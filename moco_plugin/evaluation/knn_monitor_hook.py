@@ -13,6 +13,7 @@ from moco_plugin.evaluation.eval_datasets import (build_eval_datasets, default_s
 from moco_plugin.evaluation.feature_extraction import extract_features, make_eval_loader
 from moco_plugin.evaluation.knn import knn_classify
 from moco_plugin.registry import HOOKS
+from moco_plugin.utils.config_files import training_image_size
 
 
 def plot_knn_history(history: List[Dict[str, Any]], path: str, title: str) -> None:
@@ -62,7 +63,8 @@ class KNNMonitorHook(Hook):
             from ``train_dataloader.dataset`` (same type and data root,
             ``ResizeCenterCrop`` pipeline).
         query_dataset: Same for the queries.
-        image_size: Evaluation crop (default 32 for CIFAR-10, 224 otherwise).
+        image_size: Evaluation crop (default: the size of the training views, else 32 for
+            CIFAR-10 and 224 otherwise).
         batch_size: Extraction batch size.
         num_workers: Extraction data-loader workers.
         plot: Draw ``knn_curve.png`` after training.
@@ -97,10 +99,11 @@ class KNNMonitorHook(Hook):
         if bank_cfg is None or query_cfg is None:
             source = pretraining_dataset_cfg(runner.cfg)
             bank_split, query_split = default_splits(source)
-            bank_cfg = bank_cfg or eval_dataset_cfg(source, bank_split, self.image_size,
-                                                    self.bank_size)
-            query_cfg = query_cfg or eval_dataset_cfg(source, query_split, self.image_size,
-                                                      self.query_size)
+            # the views' size, as the benchmark does: a 224 px model checked at 32 px scores
+            # near chance and would look like it learnt nothing
+            size = self.image_size or training_image_size(runner.cfg)
+            bank_cfg = bank_cfg or eval_dataset_cfg(source, bank_split, size, self.bank_size)
+            query_cfg = query_cfg or eval_dataset_cfg(source, query_split, size, self.query_size)
         return build_eval_datasets(bank_cfg, query_cfg)
 
     def evaluate(self, runner) -> Dict[str, Any]:

@@ -52,3 +52,22 @@ def test_history_is_logged_checkpointed_resumed_and_plotted(cifar_root, tmp_path
 def test_rejects_bad_settings():
     with pytest.raises(ValueError, match='interval'):
         KNNMonitorHook(interval=0)
+
+
+@pytest.mark.parametrize('config, size', [
+    ('mocov2_resnet18_1xb256-coslr-200e_cifar10-224px', 224),
+    ('mocov2_resnet18_1xb256-coslr-200e_cifar10', 32)])
+def test_checks_at_the_size_of_the_training_views(cifar_root, config, size):
+    # a model trained on 224 px views used to be checked on 32 px crops
+    from types import SimpleNamespace
+
+    from mmengine.config import Config
+
+    from moco_plugin.utils.config_files import find_config
+    cfg = Config.fromfile(str(find_config(config)))
+    cfg.train_dataloader.dataset.data_root = str(cifar_root)
+    hook = KNNMonitorHook(bank_size=10, query_size=10)
+    bank, query = hook._build_datasets(SimpleNamespace(cfg=cfg))
+    assert bank[0]['inputs'].shape[-2:] == query[0]['inputs'].shape[-2:] == (size, size)
+    assert KNNMonitorHook(image_size=48, bank_size=10, query_size=10)._build_datasets(
+        SimpleNamespace(cfg=cfg))[0][0]['inputs'].shape[-1] == 48
