@@ -8,6 +8,7 @@ continues where it stopped; invalid runs are refused before any starts.
 from __future__ import annotations
 
 import argparse
+import copy
 import hashlib
 import json
 import math
@@ -22,6 +23,7 @@ from typing import Any, Dict, List, Optional
 from moco_plugin.cli.errors import run_cli
 from moco_plugin.cli.sweep_plots import grouped_runs, plot, plot_loss_curves
 from moco_plugin.cli.sweep_spec import SweepRun, SweepSpec, check_runs, expand, load_spec, run_config
+from moco_plugin.cli.train import set_data_root
 from moco_plugin.registry import DATASETS
 from moco_plugin.utils.atomic_io import atomic_write_text
 from moco_plugin.utils.config_files import find_config
@@ -120,7 +122,11 @@ def finished_runs(spec: SweepSpec, runs: List[SweepRun], work_root: Path,
 def run_identity(cfg, spec: SweepSpec, data_root: Optional[str]) -> str:
     """Hash of everything that decides a run's result: the merged config, precision, the
     benchmark's arguments and the data; equal across specs (e.g. the momentum sweep's m=0.99
-    point and the queue sweep's K=4096 point are one run)."""
+    point and the queue sweep's K=4096 point are one run). With ``data_root`` the config's own
+    root (``$MOCO_DATA_ROOT`` sets it) does not count: the runs read ``data_root``."""
+    if data_root:
+        cfg = copy.deepcopy(cfg)
+        set_data_root(cfg, data_root, check=False)
     text = json.dumps([cfg.pretty_text, spec.amp, spec.benchmark, data_root])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -39,10 +39,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-def set_data_root(cfg, data_root: str) -> None:
-    """Point every dataset of every dataloader in ``cfg`` at ``data_root``."""
-    if not osp.isdir(data_root):
+def set_data_root(cfg, data_root: str, check: bool = True) -> None:
+    """Point every dataset of every dataloader in ``cfg`` at ``data_root`` (``check``: it
+    must be a folder)."""
+    if check and not osp.isdir(data_root):
         raise FileNotFoundError(f'--data-root {data_root} is not a folder; pass the dataset folder')
+    if 'data_root' in cfg:  # the configs' top-level variable, so the dumped config says it too
+        cfg['data_root'] = data_root
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg.get(key)
         if not loader:

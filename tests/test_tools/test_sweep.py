@@ -158,3 +158,20 @@ def test_report_only_counts_a_finished_twin_of_another_spec(tmp_path):
     summaries, missing = sweep_cli.finished_runs(other, expand(other), tmp_path / 'work')
     assert [s['run_id'] for s in summaries] == ['momentum=0.99_seed0'] and summaries[0]['knn_top1'] == 12.5
     assert missing == ['momentum=0.9_seed0']
+
+
+def test_identity_ignores_the_env_data_root_when_data_root_is_given(tmp_path, monkeypatch):
+    # The runs read --data-root; $MOCO_DATA_ROOT only changed the hash, so an equal run of
+    # another spec was trained again when the variable differed between sessions.
+    spec = load_spec(_spec(tmp_path))
+    run = expand(spec)[0]
+    identities = {}
+    for env_root in ('/elsewhere/cifar10', '/data/cifar10'):
+        monkeypatch.setenv('MOCO_DATA_ROOT', env_root)
+        cfg = sweep_cli.run_config(spec, run)
+        identities[env_root] = (sweep_cli.run_identity(cfg, spec, '/data/cifar10'),
+                                sweep_cli.run_identity(cfg, spec, None))
+    with_root, without_root = zip(*identities.values())
+    assert with_root[0] == with_root[1]
+    assert without_root[0] != without_root[1]  # without --data-root the env's root is read
+    assert cfg.train_dataloader.dataset.data_root == '/data/cifar10'  # the hash copied cfg
