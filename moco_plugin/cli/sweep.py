@@ -160,7 +160,7 @@ def _format(value: Any) -> str:
 
 def table(spec: SweepSpec, summaries: List[Dict]) -> str:
     """Markdown: one row per combination of values, mean ± std of k-NN top-1 over seeds."""
-    keys = list(spec.sweep)
+    keys = spec.value_keys
     momentum = 'model.momentum' in keys
     head = keys + ['seeds', 'k-NN top-1 mean ± std', 'per seed', 'iterations', 'images/s',
                    'train wall s'] + (['1/(1-m)', '1/(1-m) / iterations'] if momentum else [])

@@ -12,11 +12,19 @@ A spec is a JSON file::
 
 Every combination of the ``sweep`` values (their cartesian product) runs once per seed,
 with the shared ``cfg_options`` (the scale of the experiment) applied first.
+
+Points that differ in several keys at once (e.g. 32 px with the CIFAR stem vs 224 px with
+the ImageNet stem, each with its own number of images) are named ``variants`` instead of,
+or crossed with, a ``sweep``::
+
+    "variants": {"cifar-stem-32px": {"model.backbone.cifar_stem": true},
+                 "imagenet-stem-224px": {"model.data_preprocessor.batch_augment.size": 224}}
 """
 from __future__ import annotations
 
 import itertools
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
@@ -26,7 +34,9 @@ from mmengine.config import Config
 from moco_plugin.utils.config_files import find_config
 from moco_plugin.utils.quiet import quiet_mmengine
 
-SPEC_KEYS = {'name', 'config', 'cfg_options', 'sweep', 'seeds', 'amp', 'benchmark', 'x', 'notes'}
+SPEC_KEYS = {'name', 'config', 'cfg_options', 'sweep', 'variants', 'seeds', 'amp', 'benchmark',
+             'x', 'notes'}
+VARIANT = 'variant'  # the key a run's variant label is stored under in its values
 
 
 @dataclass
@@ -47,13 +57,19 @@ class SweepRun:
 class SweepSpec:
     name: str
     config: str
-    sweep: Dict[str, List[Any]]
-    seeds: List[int]
+    sweep: Dict[str, List[Any]] = field(default_factory=dict)
+    seeds: List[int] = field(default_factory=lambda: [0])
+    variants: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     cfg_options: Dict[str, Any] = field(default_factory=dict)
     amp: bool = False
     benchmark: List[str] = field(default_factory=lambda: ['--knn'])
     x: str = ''
     notes: str = ''
+
+    @property
+    def value_keys(self) -> List[str]:
+        """What tells the runs apart: ``variant`` (when there are variants), then the swept keys."""
+        return ([VARIANT] if self.variants else []) + list(self.sweep)
 
 
 def load_spec(path: Path) -> SweepSpec:
@@ -65,18 +81,30 @@ def load_spec(path: Path) -> SweepSpec:
     except json.JSONDecodeError as err:
         raise ValueError(f'{path}: not valid JSON ({err})') from None
     unknown = set(data) - SPEC_KEYS
-    missing = {'name', 'config', 'sweep'} - set(data)
+    missing = {'name', 'config'} - set(data)
+    if not {'sweep', 'variants'} & set(data):
+        missing.add('sweep (or variants)')
     if unknown or missing:
         raise ValueError(f'{path}: ' + '; '.join(
             ([f'unknown field(s) {sorted(unknown)}'] if unknown else []) +
             ([f'missing field(s) {sorted(missing)}'] if missing else [])) +
             f'; fields: {sorted(SPEC_KEYS)}')
-    if not isinstance(data['sweep'], dict) or not data['sweep'] or not all(
-            isinstance(v, list) and v for v in data['sweep'].values()):
+    sweep = data.get('sweep', {})
+    if not isinstance(sweep, dict) or ('sweep' in data and not sweep) or not all(
+            isinstance(v, list) and v for v in sweep.values()):
         raise ValueError(f'{path}: "sweep" maps each config key to a non-empty list of values')
+    variants = data.get('variants', {})
+    if not isinstance(variants, dict) or ('variants' in data and not variants) or not all(
+            isinstance(v, dict) and v for v in variants.values()):
+        raise ValueError(f'{path}: "variants" maps each label to a non-empty dict of config '
+                         'options')
+    bad_labels = [label for label in variants if not re.fullmatch(r'[\w.+-]+', label)]
+    if bad_labels:
+        raise ValueError(f'{path}: variant labels {bad_labels} name run folders: use letters, '
+                         'digits and . _ + - only')
     spec = SweepSpec(**{k: v for k, v in data.items() if k in SPEC_KEYS})
     spec.seeds = list(spec.seeds) if spec.seeds is not None else [0]
-    spec.x = spec.x or next(iter(spec.sweep))
+    spec.x = spec.x or spec.value_keys[0]
     return spec
 
 
@@ -88,12 +116,14 @@ def expand(spec: SweepSpec) -> List[SweepRun]:
     """One :class:`SweepRun` per combination of values and seed, in spec order."""
     keys = list(spec.sweep)
     runs = []
-    for combo in itertools.product(*(spec.sweep[k] for k in keys)):
-        values = dict(zip(keys, combo))
-        for seed in spec.seeds:
-            run_id = '_'.join(f'{_short(k)}={v}' for k, v in values.items()) + f'_seed{seed}'
-            options = {**spec.cfg_options, **values, 'randomness.seed': seed}
-            runs.append(SweepRun(run_id, values, seed, options))
+    for label, variant_options in (spec.variants.items() or [(None, {})]):
+        for combo in itertools.product(*(spec.sweep[k] for k in keys)):
+            values = {**({VARIANT: label} if label else {}), **dict(zip(keys, combo))}
+            for seed in spec.seeds:
+                run_id = '_'.join(f'{_short(k)}={v}' for k, v in values.items()) + f'_seed{seed}'
+                options = {**spec.cfg_options, **variant_options, **dict(zip(keys, combo)),
+                           'randomness.seed': seed}
+                runs.append(SweepRun(run_id, values, seed, options))
     return runs
 
 

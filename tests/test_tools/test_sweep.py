@@ -35,6 +35,45 @@ def test_expansion_is_the_product_of_values_times_seeds(tmp_path):
     assert spec.x == 'model.queue_len'
 
 
+def test_variants_set_several_keys_per_point_and_cross_the_sweep(tmp_path):
+    variants = {'cifar-32px': {'model.backbone.cifar_stem': True},
+                'in-224px': {'model.data_preprocessor.batch_augment.size': 224,
+                             'train_dataloader.dataset.subset_size': 32}}
+    spec = load_spec(_spec(tmp_path, variants=variants, sweep={'model.momentum': [0.9, 0.99]}))
+    runs = expand(spec)
+    assert [r.run_id for r in runs] == [
+        'variant=cifar-32px_momentum=0.9_seed0', 'variant=cifar-32px_momentum=0.99_seed0',
+        'variant=in-224px_momentum=0.9_seed0', 'variant=in-224px_momentum=0.99_seed0']
+    assert runs[2].values == {'variant': 'in-224px', 'model.momentum': 0.9}
+    assert runs[2].cfg_options == {**SMALL, 'model.data_preprocessor.batch_augment.size': 224,
+                                   'train_dataloader.dataset.subset_size': 32,
+                                   'model.momentum': 0.9, 'randomness.seed': 0}
+    assert spec.x == 'variant' and spec.value_keys == ['variant', 'model.momentum']
+    only = load_spec(_spec_without_sweep(tmp_path, variants=variants))
+    assert [r.run_id for r in expand(only)] == ['variant=cifar-32px_seed0', 'variant=in-224px_seed0']
+    summaries = [dict(values=r.values, knn_top1=30.0 + i, iters=4, images_per_s=10.0,
+                      train_wall_s=1.0) for i, r in enumerate(expand(only))]
+    rows = sweep_cli.table(only, summaries).splitlines()
+    assert rows[0].startswith('| variant | seeds |')
+    assert rows[3].startswith('| in-224px | 1 | 31.00 ± 0.00 |')
+
+
+@pytest.mark.parametrize('variants, message', [
+    ({}, 'non-empty dict'), ({'a': {}}, 'non-empty dict'),
+    ({'two words': {'model.momentum': 0.9}}, 'name run folders')])
+def test_bad_variants_are_refused(tmp_path, variants, message):
+    with pytest.raises(ValueError, match=message):
+        load_spec(_spec_without_sweep(tmp_path, variants=variants))
+
+
+def _spec_without_sweep(tmp_path, **fields) -> Path:
+    path = _spec(tmp_path, **fields)
+    data = json.loads(path.read_text())
+    del data['sweep']
+    path.write_text(json.dumps(data))
+    return path
+
+
 def test_invalid_runs_are_refused_before_any_starts(tmp_path, monkeypatch):
     spec = load_spec(_spec(tmp_path, sweep={'model.queue_len': [24, 64, 128]}))
     # 64 images, batch 16, 1 epoch: 64 keys seen; 24 is no multiple of 16, 128 > 64.
@@ -53,6 +92,8 @@ def test_bad_spec_is_a_one_line_error(tmp_path):
     path = _spec(tmp_path, sweeps={'x': [1]})
     with pytest.raises(ValueError, match=r"unknown field\(s\) \['sweeps'\]"):
         load_spec(path)
+    with pytest.raises(ValueError, match=r"missing field\(s\) \['sweep \(or variants\)'\]"):
+        load_spec(_spec_without_sweep(tmp_path))
 
 
 def test_finished_runs_are_skipped(tmp_path, monkeypatch):
