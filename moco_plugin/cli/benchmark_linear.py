@@ -165,6 +165,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if args.eval_data and (args.train_data or args.test_data):
         problems.append('--eval-data names both splits of one dataset root; it does not go with '
                         '--train-data/--test-data: pass one or the other')
+    elif args.data_root and (args.eval_data or args.train_data):
+        problems.append(f'--data-root points the config\'s own dataset elsewhere and is not used '
+                        f'with --{"eval" if args.eval_data else "train"}-data, which names the '
+                        'data: pass one or the other')
     elif bool(args.train_data) != bool(args.test_data):
         problems.append('--train-data and --test-data go together (the bank / probe training set '
                         'and the test set of the other dataset)')

@@ -78,6 +78,8 @@ def run_one(spec: SweepSpec, run: SweepRun, work_root: Path, data_root: Optional
         atomic_write_text(json.dumps(summary, indent=2) + '\n', summary_path)
         return summary
     common = ['--data-root', data_root] if data_root else []
+    # a benchmark on other data (--eval-data / --train-data) does not read the training's root
+    bench_common = [] if {'--eval-data', '--train-data'} & set(spec.benchmark) else common
     options = ['--cfg-options', *run.as_cli_options()]
     started = time.perf_counter()
     train = _command('moco_plugin.cli.train', config, '--work-dir', str(folder), *common,
@@ -88,7 +90,7 @@ def run_one(spec: SweepSpec, run: SweepRun, work_root: Path, data_root: Optional
     result_path = folder / 'result.json'
     bench = _command('moco_plugin.cli.benchmark_linear', config, str(folder / f'epoch_{epochs}.pth'),
                      *spec.benchmark, '--quiet', '--out', str(result_path), '--name', run.run_id,
-                     '--markdown', str(folder / 'results.md'), *common, *options)
+                     '--markdown', str(folder / 'results.md'), *bench_common, *options)
     _run_logged(bench, folder / 'benchmark.log', run.run_id)
     result = json.loads(result_path.read_text())
     iters = result['pretrain'].get('iters') or 0

@@ -117,6 +117,18 @@ def test_eval_data_does_not_go_with_train_data(capsys):
             '--train-data/--test-data' in _one_error_line(capsys))
 
 
+@pytest.mark.parametrize('data_flags, name', [(['--eval-data', 'a'], '--eval-data'),
+                                              (['--train-data', 'b', '--test-data', 'c'],
+                                               '--train-data')])
+def test_data_root_does_not_go_with_other_data(capsys, data_flags, name):
+    # --data-root was silently ignored: the benchmark read the other data
+    with pytest.raises(SystemExit) as exit_info:
+        benchmark_linear.parse_args([RANDOM_CONFIG, 'random', '--data-root', 'x', *data_flags])
+    assert exit_info.value.code == 2
+    assert (f"--data-root points the config's own dataset elsewhere and is not used with "
+            f'{name}, which names the data' in _one_error_line(capsys))
+
+
 def test_benchmark_on_an_stl10_root(cifar_root, tmp_path):
     root = _stl10(cifar_root, tmp_path / 'stl')[0]
     out = tmp_path / 'stl.json'

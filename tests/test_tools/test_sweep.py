@@ -216,3 +216,22 @@ def test_identity_ignores_the_env_data_root_when_data_root_is_given(tmp_path, mo
     assert with_root[0] == with_root[1]
     assert without_root[0] != without_root[1]  # without --data-root the env's root is read
     assert cfg.train_dataloader.dataset.data_root == '/data/cifar10'  # the hash copied cfg
+
+
+def test_a_benchmark_on_other_data_is_not_given_the_training_data_root(tmp_path, monkeypatch):
+    spec = load_spec(_spec(tmp_path, benchmark=['--knn', '--eval-data', '/other/cifar100']))
+    commands = []
+
+    def fake_call(command, **_):
+        commands.append(command)
+        if 'moco_plugin.cli.benchmark_linear' in command:
+            out = Path(command[command.index('--out') + 1])
+            out.write_text(json.dumps({'pretrain': {'iters': 4}, 'knn': {'200': {'top1': 11.0}}}))
+        return 0
+
+    monkeypatch.setattr(sweep_cli.subprocess, 'call', fake_call)
+    summary = sweep_cli.run_one(spec, expand(spec)[0], tmp_path / 'work', '/data/cifar10')
+    train, bench = commands
+    assert train[train.index('--data-root') + 1] == '/data/cifar10'
+    assert '--data-root' not in bench and '/other/cifar100' in bench
+    assert summary['knn_top1'] == 11.0
