@@ -6,14 +6,14 @@ mid-write leaves the previous version in place.
 """
 from __future__ import annotations
 
-import io
+import contextlib
 import os
 import re
 import time
 import os.path as osp
 import tempfile
 from pathlib import Path
-from typing import Union
+from typing import BinaryIO, Iterator, Union
 
 import numpy as np
 
@@ -29,19 +29,23 @@ def _current_umask() -> int:
     return mask
 
 
-def atomic_write_bytes(data: bytes, path: PathLike) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+@contextlib.contextmanager
+def atomic_open(path: PathLike) -> Iterator[BinaryIO]:
+    """A binary handle whose content replaces ``path`` when the block ends without an error.
 
-    The file gets the mode ``open()`` would give it (``0o666`` less the umask):
-    ``tempfile.mkstemp`` alone creates ``0o600`` files that colleagues sharing a
-    folder cannot read.
+    It writes to a temporary file in the same folder, then renames it over ``path``; an
+    error inside the block removes the temporary file and leaves ``path`` as it was. The
+    file gets the mode ``open()`` would give it (``0o666`` less the umask):
+    ``tempfile.mkstemp`` alone creates ``0o600`` files that colleagues sharing a folder
+    cannot read.
 
     Example:
         >>> import tempfile, os
-        >>> target = os.path.join(tempfile.mkdtemp(), 'result.json')
-        >>> atomic_write_bytes(b'{}', target)
+        >>> target = os.path.join(tempfile.mkdtemp(), 'numbers.bin')
+        >>> with atomic_open(target) as handle:
+        ...     _ = handle.write(bytes([1, 2, 3]))
         >>> open(target, 'rb').read()
-        b'{}'
+        b'\\x01\\x02\\x03'
     """
     path = os.fspath(path)
     folder = osp.dirname(osp.abspath(path))
@@ -49,7 +53,7 @@ def atomic_write_bytes(data: bytes, path: PathLike) -> None:
     fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path) + '.', suffix='.tmp', dir=folder)
     try:
         with os.fdopen(fd, 'wb') as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_current_umask())
@@ -60,16 +64,30 @@ def atomic_write_bytes(data: bytes, path: PathLike) -> None:
         raise
 
 
+def atomic_write_bytes(data: bytes, path: PathLike) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_open`).
+
+    Example:
+        >>> import tempfile, os
+        >>> target = os.path.join(tempfile.mkdtemp(), 'result.json')
+        >>> atomic_write_bytes(b'{}', target)
+        >>> open(target, 'rb').read()
+        b'{}'
+    """
+    with atomic_open(path) as handle:
+        handle.write(data)
+
+
 def atomic_write_text(text: str, path: PathLike, encoding: str = 'utf-8') -> None:
     """:func:`atomic_write_bytes` for text."""
     atomic_write_bytes(text.encode(encoding), path)
 
 
 def atomic_save_npy(array: np.ndarray, path: PathLike) -> None:
-    """``np.save`` to ``path``, atomically."""
-    buffer = io.BytesIO()
-    np.save(buffer, array)
-    atomic_write_bytes(buffer.getvalue(), path)
+    """``np.save`` to ``path``, atomically, streamed to the file (a decoded-image cache can be
+    gigabytes; it is not copied into memory first)."""
+    with atomic_open(path) as handle:
+        np.save(handle, array, allow_pickle=False)  # the caches are read without pickle too
 
 
 def remove_partial_writes(folder: PathLike, older_than_s: float = 0.0) -> list:
@@ -101,6 +119,5 @@ def remove_partial_writes(folder: PathLike, older_than_s: float = 0.0) -> list:
 
 def atomic_save_png(figure, path: PathLike, dpi: int = 110) -> None:
     """A matplotlib figure as PNG at ``path``, atomically (the figure is not closed)."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format='png', dpi=dpi)
-    atomic_write_bytes(buffer.getvalue(), path)
+    with atomic_open(path) as handle:
+        figure.savefig(handle, format='png', dpi=dpi)

@@ -46,6 +46,29 @@ def test_atomic_save_npy_round_trips(tmp_path):
     assert os.listdir(tmp_path) == ['features.npy']
 
 
+def test_atomic_save_npy_does_not_copy_the_array_into_memory(tmp_path):
+    # it went through a BytesIO and getvalue(): two extra copies of a cache of gigabytes
+    import tracemalloc
+    array = np.ones((40, 1024, 1024), dtype=np.uint8)  # 40 MiB
+    tracemalloc.start()
+    try:
+        atomic_save_npy(array, tmp_path / 'decoded.npy')
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < array.nbytes / 4
+    assert np.load(tmp_path / 'decoded.npy', mmap_mode='r').shape == array.shape
+
+
+def test_atomic_save_npy_failure_keeps_old_file(tmp_path):
+    target = tmp_path / 'features.npy'
+    atomic_save_npy(np.zeros(3), target)
+    with pytest.raises(ValueError):
+        atomic_save_npy(np.array([object()]), target)  # object arrays need pickle: refused
+    np.testing.assert_array_equal(np.load(target), np.zeros(3))
+    assert os.listdir(tmp_path) == ['features.npy']
+
+
 def test_partial_writes_are_removed_by_name_and_age(tmp_path):
     old = tmp_path / '.features.npy.a1b2c3d4.tmp'
     fresh = tmp_path / '.labels.npy.z9y8x7w6.tmp'
