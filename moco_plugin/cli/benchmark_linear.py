@@ -109,6 +109,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                            'is detected: cifar-10-batches-py/, cifar-100-python/, stl10_binary/ '
                            '(torchvision downloads) or split folders train/ + val/ or test/ of '
                            'class folders (--train-split/--test-split pick others)')
+    data.add_argument('--cifar100-labels', choices=('fine', 'coarse'),
+                      help="with a CIFAR-100 --eval-data root: its 100 'fine' classes (default) "
+                           "or the 20 'coarse' superclasses")
     data.add_argument('--train-data', metavar='PATH',
                       help='evaluate on another dataset: its labelled training images, a folder '
                            'of class folders or a .csv/.tsv of path,label rows (with --test-data)')
@@ -172,6 +175,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     elif bool(args.train_data) != bool(args.test_data):
         problems.append('--train-data and --test-data go together (the bank / probe training set '
                         'and the test set of the other dataset)')
+    if args.cifar100_labels and not args.eval_data:
+        problems.append('--cifar100-labels goes with a CIFAR-100 --eval-data root')
     if not 2 <= len(args.csv_columns.split(',')) <= 3:
         problems.append(f'--csv-columns takes PATH,LABEL or PATH,LABEL,GROUP, got {args.csv_columns!r}')
     if args.feature_map < 0:

@@ -109,7 +109,7 @@ def _datasets(args: argparse.Namespace, source: dict, common: Dict[str, Any]):
     if args.eval_data:
         train_cfg, test_cfg = eval_data_cfgs(args.eval_data, image_size, args.train_split,
                                              args.test_split, args.subset_train, args.subset_test,
-                                             args.subset_seed)
+                                             args.subset_seed, args.cifar100_labels)
         train_set, test_set = build_eval_datasets(train_cfg, test_cfg)
         for dataset, split in ((train_set, train_cfg['split']), (test_set, test_cfg['split'])):
             check_labelled(dataset, f'{args.eval_data} ({split})')

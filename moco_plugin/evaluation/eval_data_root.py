@@ -87,7 +87,8 @@ def _folder_splits(root: str, train_split: Optional[str],
 
 def eval_data_cfgs(root: str, image_size: int, train_split: Optional[str] = None,
                    test_split: Optional[str] = None, subset_train: Optional[int] = None,
-                   subset_test: Optional[int] = None, subset_seed: int = 0
+                   subset_test: Optional[int] = None, subset_seed: int = 0,
+                   cifar100_labels: Optional[str] = None
                    ) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     """The (bank / probe training, test) dataset configs of the dataset root ``root``.
 
@@ -99,6 +100,8 @@ def eval_data_cfgs(root: str, image_size: int, train_split: Optional[str] = None
         subset_train: Class-balanced subset of the training split.
         subset_test: Subset of the test split.
         subset_seed: Seed of the subsets.
+        cifar100_labels: ``'fine'`` (default, 100 classes) or ``'coarse'`` (the 20
+            superclasses) for a CIFAR-100 root; an error for any other layout.
 
     Returns:
         Two configs (``split`` names the split) indexing one class list: the format's
@@ -111,11 +114,16 @@ def eval_data_cfgs(root: str, image_size: int, train_split: Optional[str] = None
         classes = class_folders(os.path.join(root, train_split)) or None
     else:
         train_split, test_split = _fixed_splits(root, kind, train_split, test_split)
+    if cifar100_labels and kind != 'CIFAR100':
+        raise ValueError(f'--cifar100-labels {cifar100_labels} applies to a CIFAR-100 root; '
+                         f'--eval-data {root} is {kind}: drop --cifar100-labels')
     source = dict(type=kind, data_root=root)
     cfgs = tuple(eval_dataset_cfg(source, split, image_size=image_size, subset_size=subset,
                                   subset_seed=subset_seed, in_memory=False)
                  for split, subset in ((train_split, subset_train), (test_split, subset_test)))
-    if classes is not None:
-        for cfg in cfgs:
+    for cfg in cfgs:
+        if classes is not None:
             cfg['classes'] = classes
+        if cifar100_labels:
+            cfg['label_kind'] = cifar100_labels
     return cfgs[0], cfgs[1]

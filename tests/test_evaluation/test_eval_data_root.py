@@ -129,6 +129,36 @@ def test_data_root_does_not_go_with_other_data(capsys, data_flags, name):
             f'{name}, which names the data' in _one_error_line(capsys))
 
 
+def test_cifar100_coarse_labels(cifar_root, tmp_path):
+    splits = {}
+    for split in ('train', 'test'):
+        images, labels = real_images(cifar_root, split, FEW, 2)
+        splits[split] = (images, labels, np.array([0, 1, 0])[labels])  # airplane, ship: vehicles
+    root = write_cifar100(tmp_path / 'c100', splits, ['rocket', 'leopard', 'ship'],
+                          ['vehicles', 'animals'])
+    out = tmp_path / 'coarse.json'
+    assert _exit_code([RANDOM_CONFIG, 'random', '--eval-data', str(root), '--knn', '--k', '3',
+                       '--cifar100-labels', 'coarse', '--num-workers', '0', '--out', str(out),
+                       '--quiet', '--no-cache']) == 0
+    dataset = json.loads(out.read_text())['dataset']
+    assert dataset['classes'] == ['vehicles', 'animals'] and dataset['num_classes'] == 2
+    train_cfg, _ = eval_data_cfgs(str(root), 32, cifar100_labels='coarse')
+    train_set, _ = build_eval_datasets(train_cfg, eval_data_cfgs(str(root), 32,
+                                                                 cifar100_labels='coarse')[1])
+    assert sorted(np.asarray(train_set.labels).tolist()) == [0, 0, 0, 0, 1, 1]
+
+
+def test_cifar100_labels_need_a_cifar100_root(cifar_root, tmp_path, capsys):
+    root = LAYOUTS['stl10'](cifar_root, tmp_path / 'stl')[0]
+    assert _exit_code([RANDOM_CONFIG, 'random', '--eval-data', str(root), '--knn',
+                       '--cifar100-labels', 'coarse']) == 2
+    assert re.search(r'--cifar100-labels coarse applies to a CIFAR-100 root; --eval-data .* is '
+                     r'STL10: drop --cifar100-labels', _one_error_line(capsys))
+    with pytest.raises(SystemExit):
+        benchmark_linear.parse_args([RANDOM_CONFIG, 'random', '--cifar100-labels', 'coarse'])
+    assert '--cifar100-labels goes with a CIFAR-100 --eval-data root' in _one_error_line(capsys)
+
+
 def test_benchmark_on_an_stl10_root(cifar_root, tmp_path):
     root = _stl10(cifar_root, tmp_path / 'stl')[0]
     out = tmp_path / 'stl.json'
