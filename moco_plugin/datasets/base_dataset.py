@@ -81,6 +81,11 @@ class BaseImageDataset(Dataset):
         """Files whose content the selected items are decoded from (for cache keys)."""
         raise NotImplementedError
 
+    def item_files(self) -> Optional[List[str]]:
+        """The image file of each item (after subsetting), or ``None`` where the items are not
+        files of their own (decoded arrays: CIFAR python batches, STL-10 binaries)."""
+        return None
+
     # --- shared logic -------------------------------------------------------
     def _select_subset(self) -> np.ndarray:
         n = self._num_source_items()

@@ -74,7 +74,10 @@ class CIFAR10(ArrayImageDataset):
     def _source_files(self) -> List[str]:
         if self._paths is None:
             return super()._source_files()
-        return [self._paths[int(i)] for i in self.indices]
+        return self.item_files()
+
+    def item_files(self) -> Optional[List[str]]:
+        return None if self._paths is None else [self._paths[int(i)] for i in self.indices]
 
     def _decoded_array(self) -> np.ndarray:
         if self._paths is None:  # the python batches are already decoded

@@ -103,6 +103,9 @@ class CsvImageDataset(BaseImageDataset):
         return load_rgb(self.files[index])
 
     def _source_files(self) -> List[str]:
+        return self.item_files()
+
+    def item_files(self) -> List[str]:
         return [self.files[int(i)] for i in self.indices]
 
     def _cache_key(self) -> str:

@@ -56,6 +56,9 @@ class ImageFolderDataset(BaseImageDataset):
         return load_rgb(self.samples[index][0])
 
     def _source_files(self) -> List[str]:
+        return self.item_files()
+
+    def item_files(self) -> List[str]:
         return [self.samples[int(i)][0] for i in self.indices]
 
     def _cache_key(self) -> str:

@@ -32,20 +32,22 @@ SCHEMA = 1
 def image_ids(dataset) -> List[str]:
     """Stable names of a dataset's items (after subsetting): relative paths where there are files.
 
-    Folder datasets give the path relative to ``data_root``; CIFAR-10's python
+    Folder datasets give the path relative to ``data_root`` (CSV tables: to ``image_root``),
+    from :meth:`item_files`; CIFAR-10's python
     batches have no files, so their items are ``'<split>/<index>'``.
     """
-    root = getattr(dataset, 'data_root', None) or ''
-    indices = getattr(dataset, 'indices', None)
-    paths = getattr(dataset, '_paths', None)
-    if paths is None and getattr(dataset, 'samples', None) is not None:
-        paths = [p for p, _ in dataset.samples]
-    if indices is None:
-        indices = np.arange(len(dataset))
-    if paths is None:
+    files = dataset.item_files() if hasattr(dataset, 'item_files') else None
+    if files is None:
+        indices = getattr(dataset, 'indices', None)
         split = getattr(dataset, 'split', None) or 'data'
-        return [f'{split}/{int(i)}' for i in indices]
-    return [osp.relpath(paths[int(i)], root).replace(os.sep, '/') for i in indices]
+        return [f'{split}/{int(i)}' for i in (np.arange(len(dataset)) if indices is None else indices)]
+    root = _files_root(dataset)
+    return [osp.relpath(path, root).replace(os.sep, '/') for path in files]
+
+
+def _files_root(dataset) -> str:
+    # a CSV dataset's data_root is the table; its paths are relative to image_root
+    return getattr(dataset, 'image_root', None) or getattr(dataset, 'data_root', None) or ''
 
 
 def dataset_fingerprint(dataset) -> str:
@@ -58,7 +60,7 @@ def dataset_fingerprint(dataset) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps(list(getattr(dataset, 'classes', []) or [])).encode())
     ids = image_ids(dataset)
-    root = getattr(dataset, 'data_root', None) or ''
+    root = _files_root(dataset)
     has_files = ids and osp.isfile(osp.join(root, ids[0]))
     for name in sorted(ids):
         size = osp.getsize(osp.join(root, name)) if has_files else 0

@@ -100,3 +100,27 @@ def test_precision_and_coverage_equal_hand_computation():
     # t=0.75: rows 2, 3, 5 kept, all right
     assert rows[1]['kept'] == 3 and rows[1]['coverage'] == 3 / 5 and rows[1]['precision'] == 1.0
     assert rows[2]['kept'] == 0 and np.isnan(rows[2]['precision'])
+
+
+def test_csv_items_are_named_by_their_files(cifar_root, tmp_path):
+    # A CSV dataset's items were named '<split>/<index>' and fingerprinted by labels alone,
+    # so a label file made for one table was taken for another with the same labels.
+    from moco_plugin.datasets import CsvImageDataset, image_ids
+    from tests.helpers.dataset_formats import real_images
+    tables = {}
+    for name, split in (('a', 'train'), ('b', 'test')):
+        images, labels = real_images(cifar_root, split, ['cat', 'dog'], 3)
+        (tmp_path / name).mkdir()
+        rows = ['path,label']
+        for i, (image, label) in enumerate(zip(images, labels)):
+            Image.fromarray(image).save(tmp_path / name / f'{i}.png')
+            rows.append(f'{name}/{i}.png,{["cat", "dog"][label]}')
+        (tmp_path / f'{name}.csv').write_text('\n'.join(rows) + '\n')
+        tables[name] = CsvImageDataset(str(tmp_path / f'{name}.csv'))
+    assert image_ids(tables['a'])[:2] == ['a/0.png', 'a/1.png']
+    assert dataset_fingerprint(tables['a']) != dataset_fingerprint(tables['b'])
+    path = tmp_path / 'labels.json'
+    write_label_file(balanced_label_set(tables['a'], per_class=1, seed=0), str(path))
+    assert read_label_file(str(path), tables['a']).paths[0].startswith('a/')
+    with pytest.raises(ValueError, match='was made for another dataset'):
+        read_label_file(str(path), tables['b'])
