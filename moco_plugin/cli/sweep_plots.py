@@ -6,7 +6,7 @@ import statistics
 from pathlib import Path
 from typing import Dict, List
 
-from moco_plugin.cli.sweep_spec import SweepSpec
+from moco_plugin.cli.sweep_spec import VARIANT, SweepSpec
 from moco_plugin.utils.atomic_io import atomic_save_png
 
 
@@ -32,12 +32,13 @@ def plot(spec: SweepSpec, summaries: List[Dict], path: Path) -> None:
                            statistics.stdev(scores) if len(scores) > 1 else 0.0))
     xs = [str(p[0]) for p in points]
     fig, ax = plt.subplots(figsize=(6, 4))
+    # named variants are categories: a line between them would suggest an order
     ax.errorbar(range(len(points)), [p[1] for p in points], yerr=[p[2] for p in points],
-                marker='o', capsize=3)
+                marker='o', capsize=3, linestyle='none' if spec.x == VARIANT else '-')
     ax.set_xticks(range(len(points)), xs)
     ax.set_xlabel(spec.x)
     ax.set_ylabel('k-NN top-1 (%)')
-    ax.set_title(f'{spec.name}: {spec.config}')
+    ax.set_title(f'{spec.name}\n{spec.config}', fontsize=9)
     fig.tight_layout()
     atomic_save_png(fig, path, dpi=120)
     plt.close(fig)
