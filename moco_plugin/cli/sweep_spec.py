@@ -102,6 +102,11 @@ def load_spec(path: Path) -> SweepSpec:
     if bad_labels:
         raise ValueError(f'{path}: variant labels {bad_labels} name run folders: use letters, '
                          'digits and . _ + - only')
+    clashes = sorted({f'{label}: {key}' for label, options in variants.items() for key in options
+                      if key in sweep})
+    if clashes:
+        raise ValueError(f'{path}: variants set keys the sweep also sets ({", ".join(clashes)}); '
+                         'set each key in one place')
     spec = SweepSpec(**{k: v for k, v in data.items() if k in SPEC_KEYS})
     spec.seeds = list(spec.seeds) if spec.seeds is not None else [0]
     spec.x = spec.x or spec.value_keys[0]

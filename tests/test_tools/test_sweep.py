@@ -64,6 +64,9 @@ def test_variants_set_several_keys_per_point_and_cross_the_sweep(tmp_path):
 def test_bad_variants_are_refused(tmp_path, variants, message):
     with pytest.raises(ValueError, match=message):
         load_spec(_spec_without_sweep(tmp_path, variants=variants))
+    with pytest.raises(ValueError, match=r'variants set keys the sweep also sets \(a: '
+                                         r'model.queue_len\); set each key in one place'):
+        load_spec(_spec(tmp_path, variants={'a': {'model.queue_len': 128}}))
 
 
 def _spec_without_sweep(tmp_path, **fields) -> Path:
