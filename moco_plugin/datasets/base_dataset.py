@@ -78,8 +78,12 @@ class BaseImageDataset(Dataset):
         raise NotImplementedError
 
     def _source_files(self) -> List[str]:
-        """Files whose content the selected items are decoded from (for cache keys)."""
-        raise NotImplementedError
+        """Files whose content the selected items are decoded from (for cache keys): by
+        default each item's own file."""
+        files = self.item_files()
+        if files is None:
+            raise NotImplementedError(f'{type(self).__name__} names no files of its items')
+        return files
 
     def item_files(self) -> Optional[List[str]]:
         """The image file of each item (after subsetting), or ``None`` where the items are not

@@ -72,9 +72,9 @@ class CIFAR10(ArrayImageDataset):
         return load_rgb(self._paths[index])
 
     def _source_files(self) -> List[str]:
-        if self._paths is None:
-            return super()._source_files()
-        return self.item_files()
+        # image folders: each item's file; python batches: the batch files (ArrayImageDataset)
+        files = self.item_files()
+        return super()._source_files() if files is None else files
 
     def item_files(self) -> Optional[List[str]]:
         return None if self._paths is None else [self._paths[int(i)] for i in self.indices]

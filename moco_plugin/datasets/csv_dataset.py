@@ -102,9 +102,6 @@ class CsvImageDataset(BaseImageDataset):
     def _load_source(self, index: int) -> Image.Image:
         return load_rgb(self.files[index])
 
-    def _source_files(self) -> List[str]:
-        return self.item_files()
-
     def item_files(self) -> List[str]:
         return [self.files[int(i)] for i in self.indices]
 

@@ -55,9 +55,6 @@ class ImageFolderDataset(BaseImageDataset):
     def _load_source(self, index: int) -> Image.Image:
         return load_rgb(self.samples[index][0])
 
-    def _source_files(self) -> List[str]:
-        return self.item_files()
-
     def item_files(self) -> List[str]:
         return [self.samples[int(i)][0] for i in self.indices]
 
