@@ -74,7 +74,7 @@ def run_one(spec: SweepSpec, run: SweepRun, work_root: Path, data_root: Optional
     if twin is not None:
         print(f'{spec.name}/{run.run_id}: same config as {twin["source"]}, reusing its result',
               flush=True)
-        summary = {**twin, 'run_id': run.run_id, 'values': run.values}
+        summary = _as_run(twin, run)
         atomic_write_text(json.dumps(summary, indent=2) + '\n', summary_path)
         return summary
     common = ['--data-root', data_root] if data_root else []
@@ -110,14 +110,14 @@ def finished_runs(spec: SweepSpec, runs: List[SweepRun], work_root: Path,
     done, missing = [], []
     for run in runs:
         path = work_root / spec.name / run.run_id / 'run.json'
-        twin = None if path.is_file() else _finished_twin(
-            work_root, run_identity(run_config(spec, run), spec, data_root))
         if path.is_file():
             done.append(json.loads(path.read_text()))
-        elif twin is not None:
-            done.append({**twin, 'run_id': run.run_id, 'values': run.values})
-        else:
+            continue
+        twin = _finished_twin(work_root, run_identity(run_config(spec, run), spec, data_root))
+        if twin is None:
             missing.append(run.run_id)
+        else:
+            done.append(_as_run(twin, run))
     return done, missing
 
 
@@ -139,6 +139,11 @@ def _finished_twin(work_root: Path, identity: str) -> Optional[Dict]:
         if summary.get('identity') == identity and 'source' in summary:
             return summary
     return None
+
+
+def _as_run(twin: Dict, run: SweepRun) -> Dict:
+    """A finished twin's summary under this run's id and values (its ``source`` stays)."""
+    return {**twin, 'run_id': run.run_id, 'values': run.values}
 
 
 def _knn_top1(result: Dict) -> Optional[float]:

@@ -123,11 +123,11 @@ def expand(spec: SweepSpec) -> List[SweepRun]:
     runs = []
     for label, variant_options in (spec.variants.items() or [(None, {})]):
         for combo in itertools.product(*(spec.sweep[k] for k in keys)):
-            values = {**({VARIANT: label} if label else {}), **dict(zip(keys, combo))}
+            swept = dict(zip(keys, combo))
+            values = {**({VARIANT: label} if label else {}), **swept}
             for seed in spec.seeds:
                 run_id = '_'.join(f'{_short(k)}={v}' for k, v in values.items()) + f'_seed{seed}'
-                options = {**spec.cfg_options, **variant_options, **dict(zip(keys, combo)),
-                           'randomness.seed': seed}
+                options = {**spec.cfg_options, **variant_options, **swept, 'randomness.seed': seed}
                 runs.append(SweepRun(run_id, values, seed, options))
     return runs
 
