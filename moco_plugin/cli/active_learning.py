@@ -66,8 +66,8 @@ def study(args: argparse.Namespace) -> Dict[str, Any]:
     for name, config, checkpoint in args.model:
         args.config = config
         cfg = load_config(args)
-        pool_set, pool_cfg = build_split(cfg, args, 'train')
-        test_set, test_cfg = build_split(cfg, args, 'test')
+        pool_set, pool_cfg = build_split(cfg, args, 'train', checkpoint)
+        test_set, test_cfg = build_split(cfg, args, 'test', checkpoint, pool=pool_set)
         backbone = load_model(cfg, checkpoint)
         tick = time.perf_counter()
         pool = features_of(backbone, pool_set, pool_cfg, args, PROG)

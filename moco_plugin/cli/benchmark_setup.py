@@ -72,6 +72,22 @@ def is_random_checkpoint(checkpoint: str) -> bool:
     return checkpoint.lower() in RANDOM_CHECKPOINTS
 
 
+def evaluation_image_size(cfg, checkpoint: Optional[str], override: Optional[int] = None,
+                          log: Optional[Log] = None) -> int:
+    """The crop side features are extracted at: ``override``, else the resolution the
+    checkpoint records it was trained at, else the config's training size, else the
+    dataset type's default (32 for CIFAR-10, 224 otherwise). Used by the benchmark and
+    every few-label tool, so both see the images at the size the backbone learnt."""
+    random_init = checkpoint is None or is_random_checkpoint(checkpoint)
+    recorded = None if random_init else recorded_training_image_size(checkpoint)
+    configured = training_image_size(cfg)
+    size = override or recorded or configured or default_image_size(pretraining_dataset_cfg(cfg))
+    if log is not None and recorded and not override and recorded != configured:
+        log(f'the checkpoint was trained at {recorded} px (the config says {configured}); '
+            f'evaluating at {recorded} px (--image-size overrides)')
+    return size
+
+
 def build_config(args: argparse.Namespace):
     """The config (a file or a packaged name) with ``--cfg-options`` applied."""
     cfg = Config.fromfile(str(find_config(args.config)))
@@ -145,13 +161,7 @@ def prepare(args: argparse.Namespace, log: Log, need_train_features: bool) -> Be
     name = args.name or (config_name + ('-random' if random_init and 'random' not in config_name
                                         else ''))
     source = pretraining_dataset_cfg(cfg)
-    # The resolution the checkpoint was trained at, not a default of the evaluation data.
-    recorded = None if random_init else recorded_training_image_size(args.checkpoint)
-    configured = training_image_size(cfg)
-    image_size = args.image_size or recorded or configured or default_image_size(source)
-    if recorded and not args.image_size and recorded != configured:
-        log(f'the checkpoint was trained at {recorded} px (the config says {configured}); '
-            f'evaluating at {recorded} px (--image-size overrides)')
+    image_size = evaluation_image_size(cfg, args.checkpoint, args.image_size, log)
     common = dict(image_size=image_size, subset_seed=args.subset_seed, data_root=args.data_root)
     train_cfg, test_cfg, train_set, test_set = _datasets(args, source, common)
     train_split, test_split = train_cfg.get('split'), test_cfg.get('split')

@@ -18,8 +18,8 @@ import moco_plugin.engine  # noqa: F401  (safe checkpoint loading)
 import moco_plugin.models  # noqa: F401
 from moco_plugin.cli.benchmark_setup import is_random_checkpoint
 from moco_plugin.cli.cfg_options import CfgOptionsAction
-from moco_plugin.evaluation.eval_datasets import (build_eval_dataset, default_splits,
-                                                  eval_dataset_cfg, pretraining_dataset_cfg)
+from moco_plugin.cli.fewlabel_data import (add_pool_arguments, build_split,  # noqa: F401
+                                           pool_and_labels)
 from moco_plugin.evaluation.feature_extraction import (FeatureSet, cached_features, feature_identity,
                                                        extract_features, feature_cache_key,
                                                        make_eval_loader)
@@ -51,6 +51,7 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
                        help='use a class-balanced subset of the training split as the pool')
     group.add_argument('--subset-test', type=int, metavar='N', help='subset of the test split')
     group.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, default={})
+    add_pool_arguments(group)
 
 
 def log(prog: str, message: str) -> None:
@@ -63,16 +64,6 @@ def load_config(args: argparse.Namespace) -> Config:
     if args.data_root and not osp.isdir(args.data_root):
         raise FileNotFoundError(f'--data-root {args.data_root} is not a folder; pass the dataset folder')
     return cfg
-
-
-def build_split(cfg: Config, args: argparse.Namespace, which: str):
-    """The (deterministic-transform) training or test split of the config's dataset."""
-    source = pretraining_dataset_cfg(cfg)
-    train_split, test_split = default_splits(source)
-    subset = args.subset_train if which == 'train' else args.subset_test
-    dataset_cfg = eval_dataset_cfg(source, train_split if which == 'train' else test_split,
-                                   subset_size=subset, data_root=args.data_root)
-    return build_eval_dataset(dataset_cfg), dataset_cfg
 
 
 @dataclass

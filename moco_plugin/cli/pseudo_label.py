@@ -24,9 +24,9 @@ import numpy as np
 import torch
 
 from moco_plugin.cli.errors import run_cli
-from moco_plugin.cli.fewlabel_common import (add_model_arguments, build_split, features_of,
-                                             load_config, load_model, log)
-from moco_plugin.datasets.label_files import make_label_set, read_label_file, write_label_file
+from moco_plugin.cli.fewlabel_common import (add_model_arguments, features_of, load_config,
+                                             load_model, log, pool_and_labels)
+from moco_plugin.datasets.label_files import make_label_set, write_label_file
 from moco_plugin.evaluation.feature_extraction import FeatureSet
 from moco_plugin.fewlabel.pseudo_labels import precision_coverage, pseudo_label
 from moco_plugin.fewlabel.teacher import TEACHERS, teacher_from_classifier, train_teacher
@@ -63,8 +63,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def make_pseudo_labels(args: argparse.Namespace):
     cfg = load_config(args)
-    pool_set, pool_cfg = build_split(cfg, args, 'train')
-    labels = read_label_file(args.labels, pool_set)
+    pool_set, pool_cfg, labels = pool_and_labels(cfg, args, args.labels, args.checkpoint)
     backbone = load_model(cfg, args.checkpoint, args.seed)
     pool = features_of(backbone, pool_set, pool_cfg, args, PROG)
     if args.teacher_head:
@@ -80,7 +79,7 @@ def make_pseudo_labels(args: argparse.Namespace):
                                                          labels.labels),
                                 len(pool_set.classes), seed=args.seed)
     probs = teacher.probabilities(pool.features)
-    kept = pseudo_label(probs, args.threshold, args.max_per_class, exclude=labels.indices)
+    kept = pseudo_label(probs, args.threshold, args.max_per_class, exclude=labels.seen())
     meta = dict(teacher=args.teacher_head or args.teacher, teacher_checkpoint=args.checkpoint,
                 teacher_checkpoint_sha256=backbone.checkpoint_sha256,
                 teacher_weights_sha256=backbone.weights_sha256, threshold=args.threshold,

@@ -22,9 +22,9 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from moco_plugin.cli.errors import run_cli
-from moco_plugin.cli.fewlabel_common import (add_model_arguments, build_split, contact_sheet,
-                                             features_of, load_config, load_model, log)
-from moco_plugin.datasets.label_files import make_label_set, read_label_file, write_label_file
+from moco_plugin.cli.fewlabel_common import (add_model_arguments, contact_sheet, features_of,
+                                             load_config, load_model, log, pool_and_labels)
+from moco_plugin.datasets.label_files import make_label_set, write_label_file
 from moco_plugin.evaluation.feature_extraction import FeatureSet
 from moco_plugin.fewlabel.strategies import STRATEGIES, check_strategy, select
 from moco_plugin.fewlabel.teacher import TEACHERS, train_teacher
@@ -69,8 +69,7 @@ def select_labels(args: argparse.Namespace):
     check_strategy(args.strategy)
     thresholds = parse_thresholds(args.threshold) or None
     cfg = load_config(args)
-    pool_set, pool_cfg = build_split(cfg, args, 'train')
-    labels = read_label_file(args.labels, pool_set)
+    pool_set, pool_cfg, labels = pool_and_labels(cfg, args, args.labels, args.checkpoint)
     backbone = load_model(cfg, args.checkpoint, args.seed)
     pool = features_of(backbone, pool_set, pool_cfg, args, PROG)
     num_classes = len(pool_set.classes)
@@ -81,7 +80,8 @@ def select_labels(args: argparse.Namespace):
                                                          labels.labels), num_classes,
                                 seed=args.seed)
         probs = teacher.probabilities(pool.features)
-    picked = select(args.strategy, args.budget, len(pool), labels.indices, probs=probs,
+    # skipped images (rejected by the labeller) are never picked again
+    picked = select(args.strategy, args.budget, len(pool), labels.seen(), probs=probs,
                     embeddings=pool.features, seed=args.seed, thresholds=thresholds,
                     fill=not args.no_fill)
     seconds = time.perf_counter() - tick

@@ -30,10 +30,9 @@ from mmengine.config import Config
 
 from moco_plugin.cli.errors import run_cli
 from moco_plugin.cli.fewlabel_common import (add_model_arguments, build_split, features_of,
-                                             load_config, load_model, log)
+                                             load_config, load_model, log, pool_and_labels)
 from moco_plugin.datasets.label_files import read_label_file
-from moco_plugin.datasets.label_subset import LabelSubsetDataset
-from moco_plugin.evaluation.eval_datasets import eval_dataset_cfg, pretraining_dataset_cfg
+from moco_plugin.datasets.label_subset import LabelSubsetDataset, split_label_set
 from moco_plugin.evaluation.feature_extraction import FeatureSet, make_eval_loader
 from moco_plugin.evaluation.linear_probe import LinearProbeSettings
 from moco_plugin.fewlabel.finetune import FinetuneSettings, finetune
@@ -55,8 +54,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--recipe', default='resnet18_linear-fewlabel_cifar10',
                         help='few-label config (path or name in configs/fewlabel/)')
     parser.add_argument('--epochs', type=int, help="override the recipe's epochs")
+    parser.add_argument('--val-fraction', type=float, metavar='F',
+                        help='evaluate on a stratified, seeded share F of the labels (held out '
+                             'of training) instead of a test set')
     parser.add_argument('--out', required=True, help='result JSON')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.val_fraction is not None:
+        if not 0 < args.val_fraction < 1:
+            parser.error(f'--val-fraction must be in (0, 1), got {args.val_fraction}')
+        if args.test_data:
+            parser.error('--val-fraction and --test-data both name what is evaluated; pass one')
+    return args
 
 
 def load_recipe(name: str, epochs: Optional[int]) -> Config:
@@ -79,9 +87,13 @@ def train_few_labels(args: argparse.Namespace) -> Dict[str, Any]:
     started = time.perf_counter()
     recipe = load_recipe(args.recipe, args.epochs)
     cfg = load_config(args)
-    pool_set, pool_cfg = build_split(cfg, args, 'train')
-    test_set, test_cfg = build_split(cfg, args, 'test')
-    labels = read_label_file(args.labels, pool_set)
+    pool_set, pool_cfg, labels = pool_and_labels(cfg, args, args.labels, args.checkpoint)
+    held_out = None
+    if args.val_fraction:  # a validation set cut from the labels, never trained on
+        labels, held_out = split_label_set(labels, args.val_fraction, args.seed)
+        test_set, test_cfg = LabelSubsetDataset(pool_set, label_set=held_out), pool_cfg
+    else:
+        test_set, test_cfg = build_split(cfg, args, 'test', args.checkpoint, pool=pool_set)
     pseudo = [read_label_file(p, pool_set, labels.fingerprint) for p in args.pseudo_labels]
     indices = np.concatenate([labels.indices] + [p.indices for p in pseudo])
     targets = np.concatenate([labels.labels] + [p.labels for p in pseudo])
@@ -96,11 +108,14 @@ def train_few_labels(args: argparse.Namespace) -> Dict[str, Any]:
         checkpoint=args.checkpoint, checkpoint_sha256=backbone.checkpoint_sha256,
         weights_sha256=backbone.weights_sha256, n_labels=int(len(labels)),
         n_pseudo=int(len(indices) - len(labels)), pseudo_label_files=args.pseudo_labels,
-        labels_file=args.labels, n_test=len(test_set), seed=args.seed)
+        labels_file=args.labels, n_test=len(test_set), seed=args.seed,
+        evaluated_on=(f'--val-fraction {args.val_fraction} of the labels' if held_out is not None
+                      else args.test_data or f"the config's {test_cfg['split']} split"))
     tick = time.perf_counter()
     if recipe.mode in ('linear', 'knn'):
         pool = features_of(backbone, pool_set, pool_cfg, args, PROG)
-        test = features_of(backbone, test_set, test_cfg, args, PROG)
+        test = (FeatureSet(pool.features[held_out.indices], held_out.labels)
+                if held_out is not None else features_of(backbone, test_set, test_cfg, args, PROG))
         train = FeatureSet(pool.features[indices], targets)
         if recipe.mode == 'linear':
             settings = LinearProbeSettings(**recipe.probe)
@@ -114,12 +129,8 @@ def train_few_labels(args: argparse.Namespace) -> Dict[str, Any]:
         result.update(top1=teacher.top1, top5=teacher.top5)
         state = teacher.head.state_dict() if teacher.head is not None else None
     else:
-        source = pretraining_dataset_cfg(cfg)
-        train_dataset_cfg = dict(eval_dataset_cfg(source, pool_cfg['split'],
-                                                  subset_size=args.subset_train,
-                                                  data_root=args.data_root),
-                                 pipeline=list(recipe.train_pipeline))
-        train_set = LabelSubsetDataset(DATASETS.build(train_dataset_cfg), label_file=args.labels,
+        train_dataset_cfg = dict(pool_cfg, pipeline=list(recipe.train_pipeline))
+        train_set = LabelSubsetDataset(DATASETS.build(train_dataset_cfg), label_set=labels,
                                        extra_label_files=args.pseudo_labels)
         settings = FinetuneSettings(**recipe.finetune, seed=args.seed)
         generator = torch.Generator().manual_seed(args.seed)

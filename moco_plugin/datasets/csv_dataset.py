@@ -1,7 +1,6 @@
 """Images named in a CSV/TSV file with their labels: flat folders such as GTSRB or Kaggle sets."""
 from __future__ import annotations
 
-import csv
 import os
 from typing import List, Optional, Sequence
 
@@ -11,34 +10,30 @@ from PIL import Image
 from moco_plugin.datasets.base_dataset import BaseImageDataset
 from moco_plugin.datasets.image_io import load_rgb
 from moco_plugin.registry import DATASETS
+from moco_plugin.utils.tables import TableError, read_table
 
 
-def read_label_table(path: str, path_column: str = 'path', label_column: str = 'label',
+def read_label_table(path: str, path_column: str = 'path', label_column: Optional[str] = 'label',
                      group_column: Optional[str] = None, delimiter: Optional[str] = None):
-    """``(paths, label names, groups)`` of a CSV (``,``) or TSV (``\\t``, from a ``.tsv`` name).
+    """``(paths, label names, groups)`` of a table read by :func:`moco_plugin.utils.tables.read_table`
+    (``,`` ``;`` or tab detected, BOM and CRLF accepted, columns by header name).
+
+    ``label_column=None`` reads a table of paths only (labels ``None``: an unlabelled pool).
 
     Raises:
-        ValueError: A named column is missing (the message lists the header), or a row
-            has an empty path or label.
+        ValueError: A named column is missing (the message lists the header and the
+            delimiter found), a row has the wrong field count or an empty path or label.
     """
-    delimiter = delimiter or ('\t' if path.lower().endswith('.tsv') else ',')
-    with open(path, newline='', encoding='utf-8-sig') as handle:
-        reader = csv.DictReader(handle, delimiter=delimiter)
-        header = reader.fieldnames or []
-        wanted = [c for c in (path_column, label_column, group_column) if c]
-        missing = [c for c in wanted if c not in header]
-        if missing:
-            raise ValueError(f'{path}: no column {", ".join(missing)} (header: {", ".join(header)}); '
-                             'name the columns with --csv-columns PATH,LABEL[,GROUP]')
-        paths, labels, groups = [], [], []
-        for line, row in enumerate(reader, start=2):
-            if not row[path_column] or not row[label_column]:
-                raise ValueError(f'{path}, line {line}: empty {path_column} or {label_column}')
-            paths.append(row[path_column])
-            labels.append(row[label_column])
-            groups.append(row[group_column] if group_column else None)
-    if not paths:
-        raise ValueError(f'{path}: no rows below the header')
+    table = read_table(path, (path_column, label_column, group_column), delimiter)
+    paths, labels, groups = [], [], []
+    for line, row in table:
+        if not row[path_column] or (label_column and not row[label_column]):
+            raise TableError(f'{path} line {line}: empty {path_column}'
+                             + (f' or {label_column}' if label_column else '')
+                             + '; fill it in or delete the row')
+        paths.append(row[path_column])
+        labels.append(row[label_column] if label_column else None)
+        groups.append(row[group_column] if group_column else None)
     return paths, labels, groups
 
 
@@ -62,7 +57,8 @@ class CsvImageDataset(BaseImageDataset):
     Args:
         data_root: The CSV/TSV file.
         image_root: Folder the paths are relative to.
-        path_column, label_column: Header names of the two columns.
+        path_column, label_column: Header names of the two columns (``label_column=None``:
+            a table of paths only, every label -1, an unlabelled pool).
         group_column: Optional column of group ids (e.g. a physical object's track) for
             group-aware held-out splits: near-duplicates stay on one side.
         classes: The class names, in label order. Default: the table's own, sorted.
@@ -70,7 +66,7 @@ class CsvImageDataset(BaseImageDataset):
     """
 
     def __init__(self, data_root: str, image_root: Optional[str] = None,
-                 path_column: str = 'path', label_column: str = 'label',
+                 path_column: str = 'path', label_column: Optional[str] = 'label',
                  group_column: Optional[str] = None, classes: Optional[Sequence[str]] = None,
                  split: Optional[str] = None, **kwargs) -> None:
         if not os.path.isfile(data_root):
@@ -79,8 +75,13 @@ class CsvImageDataset(BaseImageDataset):
         self.split = split
         self.image_root = image_root or os.path.dirname(os.path.abspath(data_root))
         paths, names, groups = read_label_table(data_root, path_column, label_column, group_column)
-        self.classes = list(classes) if classes is not None else sorted_labels(names)
+        if label_column is None:  # a pool of unlabelled images
+            self.classes = list(classes or [])
+            names = [None] * len(paths)
+        else:
+            self.classes = list(classes) if classes is not None else sorted_labels(names)
         index = {name: i for i, name in enumerate(self.classes)}
+        index[None] = -1
         unknown = sorted(set(names) - set(index))
         if unknown:
             raise ValueError(f'{data_root}: label(s) {unknown[:5]} are not among the classes '

@@ -14,7 +14,6 @@ fingerprint so that a file made for another dataset is refused. Pseudo-label fil
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -27,6 +26,7 @@ import numpy as np
 from moco_plugin.utils.atomic_io import atomic_write_text
 
 SCHEMA = 1
+TABLE_SUFFIXES = ('.csv', '.tsv', '.txt')
 
 
 def image_ids(dataset) -> List[str]:
@@ -84,6 +84,9 @@ class LabelSet:
     confidence: Optional[np.ndarray] = None
     scores: Optional[np.ndarray] = None
     meta: Dict[str, Any] = field(default_factory=dict)
+    #: images the labeller rejected (``skip``): no label, and never selected again
+    skipped: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    skipped_paths: List[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -97,9 +100,17 @@ class LabelSet:
             if self.scores is not None:
                 item['score'] = float(self.scores[row])
             items.append(item)
-        return dict(schema=SCHEMA, kind=self.kind, fingerprint=self.fingerprint,
-                    num_classes=len(self.classes), classes=list(self.classes), meta=self.meta,
-                    items=items)
+        out = dict(schema=SCHEMA, kind=self.kind, fingerprint=self.fingerprint,
+                   num_classes=len(self.classes), classes=list(self.classes), meta=self.meta,
+                   items=items)
+        if len(self.skipped):
+            out['skipped'] = [dict(path=p, index=int(i))
+                              for i, p in zip(self.skipped, self.skipped_paths)]
+        return out
+
+    def seen(self) -> np.ndarray:
+        """Indices a selection must not pick again: the labelled and the skipped images."""
+        return np.union1d(self.indices, self.skipped).astype(np.int64)
 
 
 def make_label_set(dataset, indices: Sequence[int], labels: Optional[Sequence[int]] = None,
@@ -119,11 +130,14 @@ def write_label_file(label_set: LabelSet, path: str) -> None:
     atomic_write_text(json.dumps(label_set.to_json(), indent=1) + '\n', path)
 
 
-def read_label_file(path: str, dataset=None, fingerprint: Optional[str] = None) -> LabelSet:
-    """Read a label / pseudo-label / selection file, or a ``path,label`` CSV.
+def read_label_file(path: str, dataset=None, fingerprint: Optional[str] = None,
+                    columns: Sequence[str] = ('path', 'label')) -> LabelSet:
+    """Read a label / pseudo-label / selection file, or a labels table (CSV/TSV).
 
     With ``dataset`` (or its ``fingerprint``) the file must have been made for
-    that dataset and every image it names must exist in it.
+    that dataset and every image it names must exist in it. A table is read by
+    :func:`moco_plugin.datasets.label_csv.read_label_csv` (``columns``: its path and
+    label column names).
 
     Raises:
         FileNotFoundError: No such file.
@@ -132,10 +146,11 @@ def read_label_file(path: str, dataset=None, fingerprint: Optional[str] = None) 
     if not osp.isfile(path):
         raise FileNotFoundError(f'label file not found: {path}; make one with '
                                 'tools/make_label_subset.py')
-    if path.lower().endswith('.csv'):
+    if path.lower().endswith(TABLE_SUFFIXES):
         if dataset is None:
             raise ValueError(f'{path}: a CSV label file needs the dataset it refers to')
-        return _read_csv(path, dataset)
+        from moco_plugin.datasets.label_csv import read_label_csv
+        return read_label_csv(path, dataset, columns)
     try:
         with open(path) as handle:
             data = json.load(handle)
@@ -155,6 +170,9 @@ def read_label_file(path: str, dataset=None, fingerprint: Optional[str] = None) 
         np.asarray([i['confidence'] for i in items]) if items and 'confidence' in items[0] else None,
         np.asarray([i['score'] for i in items]) if items and 'score' in items[0] else None,
         dict(data.get('meta', {})))
+    skipped = data.get('skipped') or []
+    label_set.skipped = np.asarray([int(i['index']) for i in skipped], dtype=np.int64)
+    label_set.skipped_paths = [i['path'] for i in skipped]
     if dataset is not None:
         _check_against(label_set, dataset, path)
     return label_set
@@ -162,35 +180,18 @@ def read_label_file(path: str, dataset=None, fingerprint: Optional[str] = None) 
 
 def _check_against(label_set: LabelSet, dataset, path: str) -> None:
     ids = image_ids(dataset)
-    for index, name in zip(label_set.indices, label_set.paths):
+    for index, name in zip(np.concatenate([label_set.indices, label_set.skipped]),
+                           label_set.paths + label_set.skipped_paths):
         if not 0 <= index < len(ids) or ids[index] != name:
             raise ValueError(f'{path} names image {name!r} (index {index}) which this dataset '
                              'does not have; make the label file again for this dataset')
     classes = list(getattr(dataset, 'classes', []) or [])
     if label_set.kind == 'selection':  # images to label: no labels yet
         return
+    if not classes and len(label_set.labels):
+        raise ValueError(f'{path} has labels but the dataset has no class list (no class '
+                         'folders); name the classes with --classes FILE|a,b,c')
     if classes and len(label_set.labels) and (label_set.labels.max() >= len(classes)
                                               or label_set.labels.min() < 0):
         raise ValueError(f'{path} has labels outside 0..{len(classes) - 1} ({len(classes)} '
                          'classes in the dataset); check that it was made for this dataset')
-
-
-def _read_csv(path: str, dataset) -> LabelSet:
-    ids = image_ids(dataset)
-    position = {name: i for i, name in enumerate(ids)}
-    classes = list(getattr(dataset, 'classes', []) or [])
-    indices, labels = [], []
-    with open(path, newline='') as handle:
-        for line_no, row in enumerate(csv.reader(handle), 1):
-            if not row or (line_no == 1 and row[0].strip().lower() == 'path'):
-                continue
-            name, label = row[0].strip().replace(os.sep, '/'), row[1].strip()
-            if name not in position:
-                raise ValueError(f'{path} line {line_no}: image {name!r} is not in the dataset '
-                                 '(paths are relative to the dataset root)')
-            if label not in classes and not label.isdigit():
-                raise ValueError(f'{path} line {line_no}: label {label!r} is neither a class '
-                                 f'({", ".join(classes[:10])}) nor a class index')
-            indices.append(position[name])
-            labels.append(classes.index(label) if label in classes else int(label))
-    return make_label_set(dataset, indices, labels, meta=dict(source=osp.abspath(path)))

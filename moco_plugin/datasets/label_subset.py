@@ -53,6 +53,37 @@ def balanced_label_set(dataset, per_class: Optional[int] = None,
                           meta=dict(per_class=per_class, fraction=fraction, seed=seed))
 
 
+def split_label_set(label_set: LabelSet, fraction: float, seed: int = 0):
+    """``(training part, held-out part)`` of a label set: a seeded share ``fraction`` of each
+    class held out (``round(fraction * n_c)``, at least one where a class has two or more
+    images; a class with one labelled image stays in training).
+
+    Raises:
+        ValueError: ``fraction`` outside (0, 1), or nothing would be held out.
+    """
+    if not 0 < fraction < 1:
+        raise ValueError(f'the validation fraction must be in (0, 1), got {fraction}')
+    rng = np.random.default_rng(seed)
+    held = []
+    for c in np.unique(label_set.labels):
+        rows = np.flatnonzero(label_set.labels == c)
+        want = min(len(rows) - 1, max(1, int(round(fraction * len(rows)))))
+        if want > 0:
+            held.append(rng.choice(rows, size=want, replace=False))
+    held_rows = np.sort(np.concatenate(held)) if held else np.zeros(0, dtype=np.int64)
+    if not len(held_rows):
+        raise ValueError(f'--val-fraction {fraction} holds out nothing: every class has one '
+                         'label; label more images or name a test set')
+    keep = np.setdiff1d(np.arange(len(label_set)), held_rows)
+
+    def part(rows):
+        return LabelSet(label_set.indices[rows], [label_set.paths[i] for i in rows],
+                        label_set.labels[rows], label_set.fingerprint, list(label_set.classes),
+                        label_set.kind, meta=dict(label_set.meta, val_fraction=fraction,
+                                                  val_seed=seed))
+    return part(keep), part(held_rows)
+
+
 @DATASETS.register_module()
 class LabelSubsetDataset(Dataset):
     """Only the labelled images of a dataset, with the labels of a label set.
@@ -72,13 +103,17 @@ class LabelSubsetDataset(Dataset):
         fraction: Instead of a file: that share of each class.
         seed: Seed of the balanced draw.
         extra_label_files: More label files (e.g. pseudo-labels) appended to the first.
+        label_set: Instead of a file: a :class:`LabelSet` of this dataset.
     """
 
     def __init__(self, dataset: Union[dict, Dataset], label_file: Optional[str] = None,
                  per_class: Optional[int] = None, fraction: Optional[float] = None,
-                 seed: int = 0, extra_label_files: Sequence[str] = ()) -> None:
+                 seed: int = 0, extra_label_files: Sequence[str] = (),
+                 label_set: Optional[LabelSet] = None) -> None:
         self.dataset = DATASETS.build(copy.deepcopy(dataset)) if isinstance(dataset, dict) else dataset
-        if label_file is not None:
+        if label_set is not None:  # already read (and checked) by the caller
+            self.label_set = label_set
+        elif label_file is not None:
             if per_class is not None or fraction is not None:
                 raise ValueError('LabelSubsetDataset takes label_file or per_class/fraction, not both')
             self.label_set = read_label_file(label_file, self.dataset)

@@ -108,6 +108,51 @@ def external_dataset_cfg(spec: str, image_size: int, subset_size: Optional[int] 
     return dict(type='ImageFolderDataset', data_root=spec, split=None, **common)
 
 
+def pool_dataset_cfg(spec: str, image_size: int, subset_size: Optional[int] = None,
+                     subset_seed: int = 0, columns: Tuple[str, ...] = ('path', 'label'),
+                     classes: Optional[list] = None) -> Dict[str, Any]:
+    """The unlabelled pool of the few-label tools: a folder (flat, or of class folders,
+    nested) or a ``.csv``/``.tsv`` table whose path column lists the images (a label
+    column, if the table has one, is not read: labels come from the label files)."""
+    common = dict(pipeline=[dict(type='ResizeCenterCrop', size=image_size)],
+                  subset_size=subset_size, subset_seed=subset_seed, classes=classes)
+    if spec.lower().endswith(('.csv', '.tsv', '.txt')):
+        return dict(type='CsvImageDataset', data_root=spec, path_column=columns[0],
+                    label_column=None, split='pool', **common)
+    if not os.path.isdir(spec):
+        raise FileNotFoundError(f'--pool {spec} is neither a folder nor a .csv/.tsv table of '
+                                'image paths; pass the folder of unlabelled images')
+    return dict(type='ImageFolderDataset', data_root=spec, split=None, **common)
+
+
+def resolved_files(dataset) -> Optional[set]:
+    files = dataset.item_files() if hasattr(dataset, 'item_files') else None
+    return None if files is None else {os.path.realpath(f) for f in files}
+
+
+def check_disjoint(pool_set, test_set, test_name: str) -> None:
+    """Refuse a test set that shares images (by resolved path) with the pool.
+
+    The pool is what labels are chosen from and models are trained on; accuracy measured
+    on its images is not a test accuracy. Datasets without files (CIFAR python batches)
+    are compared by split name.
+    """
+    pool_files, test_files = resolved_files(pool_set), resolved_files(test_set)
+    if pool_files is None or test_files is None:
+        same = (type(pool_set) is type(test_set)
+                and getattr(pool_set, 'split', 1) == getattr(test_set, 'split', 2))
+        shared = len(test_set) if same else 0
+        example = f'split {getattr(test_set, "split", "?")}'
+    else:
+        common = pool_files & test_files
+        shared, example = len(common), (min(common) if common else '')
+    if shared:
+        raise ValueError(f'{shared} of the {len(test_set)} images of the test set ({test_name}) '
+                         f'are in the pool (e.g. {example}); the pool can never be the test set: '
+                         'name a separate labelled CSV or folder with --test-data, or hold out '
+                         'part of the labels with --val-fraction F')
+
+
 def image_groups(dataset, group: str) -> list:
     """The group id of every item of ``dataset``: the CSV's group column (``group='csv'``) or
     the first capture group of a regex (else its whole match) in each file name."""
