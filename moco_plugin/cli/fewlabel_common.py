@@ -95,15 +95,16 @@ def load_model(cfg: Config, checkpoint: str, seed: int = 0) -> Backbone:
 def features_of(backbone: Backbone, dataset, dataset_cfg: dict, args: argparse.Namespace,
                 prog: str) -> FeatureSet:
     """Cached features of a whole split (extracted once per checkpoint and split)."""
+    split = dataset_cfg.get('split') or 'pool'
     key = feature_cache_key(backbone.weights_sha256, dataset,
                             dict(backbone.identity, pipeline=dataset_cfg['pipeline']))
     loader = make_eval_loader(dataset, args.batch_size, args.num_workers)
     tick = time.perf_counter()
     feats, hit = cached_features(
-        key, lambda: extract_features(backbone.model, loader, f"features ({dataset_cfg['split']})",
+        key, lambda: extract_features(backbone.model, loader, f'features ({split})',
                                       progress=not args.quiet),
         use_cache=not args.no_cache)
-    log(prog, f"{dataset_cfg['split']} features {feats.features.shape}: "
+    log(prog, f'{split} features {feats.features.shape}: '
         + ('from cache' if hit else f'extracted in {time.perf_counter() - tick:.1f} s'))
     return feats
 

@@ -91,7 +91,7 @@ def make_pseudo_labels(args: argparse.Namespace):
     out = make_label_set(pool_set, kept.indices, kept.labels, labels.fingerprint,
                          kind='pseudo_labels', confidence=kept.confidence, meta=meta)
     write_label_file(out, args.out)
-    log(PROG, f'{len(kept.indices)} of {len(pool) - len(labels)} unlabelled images pseudo-labelled '
+    log(PROG, f'{len(kept.indices)} of {len(pool) - len(labels.seen())} unlabelled images pseudo-labelled '
         f'(confidence >= {args.threshold}); precision against the true labels: '
         f"{meta.get('precision_vs_true_labels', float('nan')):.4f}; written to {args.out}")
     if args.curve:
