@@ -98,10 +98,11 @@ def read_label_csv(path: str, dataset, columns: Sequence[str] = ('path', 'label'
     if conflicts:
         raise TableError(f'{path}: the same image with different labels on {_rows(conflicts)}; '
                          'keep one row per image')
-    indices = np.asarray(sorted(i for i, v in seen.items() if v[2] >= 0), dtype=np.int64)
+    # in the table's row order
+    indices = np.asarray([i for i, v in seen.items() if v[2] >= 0], dtype=np.int64)
     labels = [seen[int(i)][2] for i in indices]
     label_set = make_label_set(dataset, indices, labels, meta=dict(source=osp.abspath(path)))
-    skipped = sorted(i for i, v in seen.items() if v[2] < 0)
+    skipped = [i for i, v in seen.items() if v[2] < 0]
     ids = image_ids(dataset)
     label_set.skipped = np.asarray(skipped, dtype=np.int64)
     label_set.skipped_paths = [ids[i] for i in skipped]

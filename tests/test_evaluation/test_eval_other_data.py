@@ -48,7 +48,7 @@ def test_csv_labels_are_read_with_the_training_class_list(cifar_root, tmp_path):
     assert train_set.classes == CLASSES and test_set.classes == CLASSES
     assert [train_set.get_label(i) for i in (0, 6, 12)] == [0, 1, 2]
     assert train_set.groups[:3] == ['airplane-0', 'airplane-0', 'airplane-1']
-    with pytest.raises(ValueError, match=r"no column path, label \(header: filename, class, track\)"):
+    with pytest.raises(ValueError, match=r"no column path, label \(header found: filename, class, track; delimiter detected: ','\)"):
         CsvImageDataset(str(train))
 
 

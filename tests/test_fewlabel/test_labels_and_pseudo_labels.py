@@ -74,8 +74,8 @@ def test_csv_labels_name_images_by_relative_path(folder, tmp_path):
     labels = read_label_file(str(csv), dataset)
     assert labels.labels.tolist() == [1, 0]
     assert [dataset.get_label(int(i)) for i in labels.indices] == [1, 0]
-    csv.write_text('train/dog/99.png,dog\n')
-    with pytest.raises(ValueError, match="'train/dog/99.png' is not in the dataset"):
+    csv.write_text('path,label\ntrain/dog/99.png,dog\n')
+    with pytest.raises(ValueError, match=r'1 image\(s\) not in the pool: line 2 \(train/dog/99.png\)'):
         read_label_file(str(csv), dataset)
 
 
