@@ -90,10 +90,10 @@ def _pool_path(data: Dict[str, Any], where: str, url_prefix: Optional[str]) -> s
     if url_prefix and image.startswith(url_prefix):
         from urllib.parse import unquote
         return unquote(image[len(url_prefix):])
-    if osp.isabs(image):
+    if osp.isabs(image) and osp.isfile(image):
         return image
     raise ValueError(f'{where}: the task has no data.path and its image {image!r} is neither an '
-                     'absolute path nor under --url-prefix; export tasks with '
+                     'existing absolute path nor under --url-prefix; export tasks with '
                      'tools/label_studio.py export, or pass the --url-prefix they were made with')
 
 
