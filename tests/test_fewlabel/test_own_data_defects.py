@@ -225,3 +225,17 @@ def test_few_label_features_use_the_checkpoint_training_resolution(nested, tmp_p
     torch.save(dict(state_dict={}, meta=dict(training_image_size=48)), checkpoint)
     _, pool_cfg = build_split(cfg, args, 'train', str(checkpoint))
     assert pool_cfg['pipeline'][0]['size'] == 48
+
+
+def test_benchmark_reads_a_semicolon_test_table(tmp_path, capsys):
+    from moco_plugin.cli import benchmark_linear
+    images(tmp_path / 'imgs', [f'{c}{i}.png' for c in CLASSES for i in range(3)], seed=3)
+    (tmp_path / 'train.csv').write_text('Filename,ClassId\n' + ''.join(
+        f'imgs/{c}{i}.png,{c}\n' for c in CLASSES for i in range(2)))
+    (tmp_path / 'test.csv').write_text('Filename;Width;ClassId\n' + ''.join(
+        f'imgs/{c}2.png;8;{c}\n' for c in CLASSES))
+    out = tmp_path / 'result.json'
+    assert run(benchmark_linear, BASE, 'random', '--train-data', tmp_path / 'train.csv',
+               '--test-data', tmp_path / 'test.csv', '--csv-columns', 'Filename,ClassId', '--knn',
+               '--k', '1', '--num-workers', '0', '--quiet', '--out', out) == 0
+    assert json.loads(out.read_text())['dataset']['image_size'] == 32
