@@ -57,8 +57,8 @@ def _innermost_holder(cfg) -> Mapping[str, Any]:
 def _image_files(spec: str, option: str) -> List[str]:
     try:
         return list_image_files(spec)
-    except (FileNotFoundError, ValueError) as err:
-        raise type(err)(f'{option} {spec}: {err}') from None
+    except (FileNotFoundError, ValueError) as err:  # the message names the path
+        raise type(err)(f'{option}: {err}') from None
 
 
 def monitor_dataset_cfgs(spec: str, size: int, on_bad_image: str,
