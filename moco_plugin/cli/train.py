@@ -9,6 +9,8 @@ from typing import Callable, Dict, List, Mapping, Optional
 from moco_plugin.cli.cfg_options import CfgOptionsAction, check_top_level_keys
 from moco_plugin.cli.errors import run_cli
 from moco_plugin.cli.runtime_options import add_runtime_arguments, check_runtime_arguments
+from moco_plugin.cli.train_data_args import (add_train_data_arguments, apply_train_data_arguments,
+                                            check_train_data_arguments)
 from moco_plugin.utils.config_files import find_config, packaged_config_names
 
 PROG = 'train.py'
@@ -32,7 +34,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
                         help='job launcher for distributed training (torchrun: pytorch)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
+    add_train_data_arguments(parser)
     args = parser.parse_args(argv)
+    check_train_data_arguments(parser, args)
     if args.config is None and not args.list_configs:
         parser.error('the config is required (a file or a packaged config name; '
                      'list them with --list-configs)')
@@ -60,7 +64,6 @@ def set_data_root(cfg, data_root: str, check: bool = True) -> None:
 
 
 def build_config(args: argparse.Namespace):
-    import torch
     from mmengine.config import Config
 
     from moco_plugin.engine.runtime_choice import apply_precision
@@ -75,6 +78,7 @@ def build_config(args: argparse.Namespace):
     cfg.launcher = args.launcher
     if args.data_root:
         set_data_root(cfg, args.data_root)
+    apply_train_data_arguments(cfg, args)  # --train-data: the user's images, sizes, monitor
     if args.work_dir:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:

@@ -9,20 +9,23 @@ import numpy as np
 from PIL import Image
 
 from moco_plugin.datasets.base_dataset import BaseImageDataset
+from moco_plugin.datasets.image_files import detect_delimiter
 from moco_plugin.datasets.image_io import load_rgb
 from moco_plugin.registry import DATASETS
 
 
 def read_label_table(path: str, path_column: str = 'path', label_column: str = 'label',
                      group_column: Optional[str] = None, delimiter: Optional[str] = None):
-    """``(paths, label names, groups)`` of a CSV (``,``) or TSV (``\\t``, from a ``.tsv`` name).
+    """``(paths, label names, groups)`` of a CSV or TSV (tab for a ``.tsv`` name, else the
+    header's delimiter: ``,``, ``;`` or tab; UTF-8 with or without BOM, LF or CRLF).
 
     Raises:
         ValueError: A named column is missing (the message lists the header), or a row
             has an empty path or label.
     """
-    delimiter = delimiter or ('\t' if path.lower().endswith('.tsv') else ',')
     with open(path, newline='', encoding='utf-8-sig') as handle:
+        delimiter = delimiter or detect_delimiter(handle.readline(), path)
+        handle.seek(0)
         reader = csv.DictReader(handle, delimiter=delimiter)
         header = reader.fieldnames or []
         wanted = [c for c in (path_column, label_column, group_column) if c]
