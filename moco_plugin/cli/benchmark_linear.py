@@ -30,10 +30,9 @@ from moco_plugin.cli.benchmark_steps import (run_feature_map, run_few_shot, run_
                                              run_retrieval)
 from moco_plugin.cli.cfg_options import CfgOptionsAction
 from moco_plugin.cli.errors import run_cli
+from moco_plugin.cli.runtime_options import add_runtime_arguments, check_runtime_arguments
 from moco_plugin.evaluation.compare import write_comparison
 from moco_plugin.evaluation.feature_map import plot_feature_map
-from moco_plugin.evaluation.precision import (PRECISION_CHOICES, emulated_bf16_warning,
-                                              resolve_precision)
 from moco_plugin.evaluation.results import load_results
 
 PROG = 'benchmark_linear.py'
@@ -123,16 +122,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     run = parser.add_argument_group('runtime')
     run.add_argument('--batch-size', type=int, default=256, help='feature-extraction batch size')
     run.add_argument('--num-workers', type=int, default=2, help='data-loader workers')
-    run.add_argument('--device', help='cpu or cuda (default: cuda when available)')
-    run.add_argument('--precision', choices=PRECISION_CHOICES,
-                     help='feature extraction: fp32 (default; faster than bf16 at 32 px on the '
-                          'development CPU) or amp (bf16 autocast on CPU, fp16 on CUDA)')
-    run.add_argument('--amp', action='store_true', help='same as --precision amp')
     run.add_argument('--no-cache', action='store_true', help='recompute features, do not store them')
     run.add_argument('--seed', type=int, default=0,
                      help='seed of the random-init weights and of the linear probe')
     run.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, default={},
                      help='override config keys, e.g. model.backbone.cifar_stem=False')
+    add_runtime_arguments(parser, amp_help='same as --precision amp: mixed-precision extraction '
+                                           'asked for explicitly (bf16 on a CPU, as auto on CUDA)')
     out = parser.add_argument_group('output')
     out.add_argument('--out', help='result JSON (default results/<name>.json); with --compare: '
                                    'the markdown table (default benchmarks/comparison.md)')
@@ -201,16 +197,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'features); choose the lr without --linear-aug first')
     if args.retrieval < 0:
         problems.append(f'--retrieval must be >= 0, got {args.retrieval}')
-    if args.amp and args.precision == 'fp32':
-        problems.append('--amp and --precision fp32 contradict each other; pass one')
     if problems:
         parser.error('; '.join(problems))
-    # From here on: the precision extraction runs in, and whether that means autocast.
-    args.precision = resolve_precision('amp' if args.amp else args.precision or 'fp32', args.device)
-    args.amp = args.precision != 'fp32'
-    warning = emulated_bf16_warning(args.precision)
-    if warning:
-        print(f'[benchmark] warning: {warning}', file=sys.stderr)
+    check_runtime_arguments(parser, args)  # the precision is resolved once the crop size is known
     return args
 
 

@@ -36,7 +36,7 @@ def describe_run(ctx: BenchmarkContext, args: argparse.Namespace) -> Dict[str, A
                      image_size=ctx.image_size, subset_train=args.subset_train,
                      subset_test=args.subset_test, subset_seed=args.subset_seed,
                      classes=list(getattr(ctx.train_set, 'classes', []) or [])),
-        precision=args.precision,
+        precision=args.precision, precision_choice=getattr(args, 'precision_choice', None),
         n_train=len(ctx.train_set), n_test=len(ctx.test_feats),
         feature_dim=int(ctx.test_feats.features.shape[1]),
         feature_cache_hit=dict(train=ctx.cache_hits.get('train'), test=ctx.cache_hits.get('test')))

@@ -20,7 +20,7 @@ from moco_plugin.evaluation import (FeatureSet, cached_features, extract_feature
                                     feature_cache_key, make_eval_loader, sha256_of_file,
                                     sha256_of_state_dict)
 from moco_plugin.evaluation.feature_extraction import feature_identity
-from moco_plugin.evaluation.precision import large_crop_hint
+from moco_plugin.engine.runtime_choice import set_threads
 from moco_plugin.evaluation.eval_datasets import (build_eval_dataset, build_eval_datasets,
                                                   check_labelled, dataset_type_name,
                                                   default_image_size, default_splits,
@@ -30,6 +30,7 @@ from moco_plugin.evaluation.eval_data_root import eval_data_cfgs
 from moco_plugin.registry import MODELS
 from moco_plugin.utils.config_files import find_config
 from moco_plugin.utils.quiet import quiet_mmengine
+from moco_plugin.utils.device_precision import choose_precision, resolve_device
 from moco_plugin.zoo.backbone_loading import load_backbone_weights, recorded_training_image_size
 
 RANDOM_CHECKPOINTS = ('none', 'random')
@@ -172,12 +173,9 @@ def prepare(args: argparse.Namespace, log: Log, need_train_features: bool) -> Be
     log(f'data: {dataset_type_name(source)} {train_split} ({len(train_set)} images) / '
         f'{test_split} ({len(test_set)} images), {image_size} px')
 
-    hint = large_crop_hint(image_size, args.precision)
-    if hint:
-        log(f'hint: {hint}')
+    choose_runtime(args, image_size, log)
     model, pretrain, checkpoint_sha = _load_model(cfg, args, random_init, log)
-    device = torch.device(args.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-    model.to(device).eval()
+    model.to(torch.device(args.device)).eval()
     ctx = BenchmarkContext(
         cfg=cfg, config_path=args.config, name=name, out_path=args.out or osp.join('results', f'{name}.json'),
         source=source, train_split=train_split, test_split=test_split, image_size=image_size,
@@ -185,11 +183,26 @@ def prepare(args: argparse.Namespace, log: Log, need_train_features: bool) -> Be
         num_classes=len(getattr(train_set, 'classes', []) or []) or None, model=model,
         random_init=random_init, pretrain=pretrain, checkpoint_sha=checkpoint_sha,
         weights_sha=sha256_of_state_dict(model.backbone))
-    identity = feature_identity(cfg.model, bool(args.amp))
+    identity = feature_identity(cfg.model, args.precision)
     if need_train_features:
         ctx.train_feats = _features(ctx, args, log, train_set, 'train', train_cfg, identity)
     ctx.test_feats = _features(ctx, args, log, test_set, 'test', test_cfg, identity)
     return ctx
+
+
+def choose_runtime(args: argparse.Namespace, image_size: int, log: Log) -> None:
+    """Resolve ``--device``, ``--precision`` (for extraction at ``image_size``) and
+    ``--threads`` into ``args.device``, ``args.precision`` (``fp32|bf16|fp16``), ``args.amp``
+    and ``args.precision_choice`` (what result files record), and log the choice."""
+    args.device = resolve_device(getattr(args, 'device', None))
+    requested = getattr(args, 'precision_request', None) or getattr(args, 'precision', None) or 'auto'
+    choice = choose_precision(requested, args.device, 'extract', image_size)
+    args.precision, args.amp = choice.precision, choice.precision if choice.autocast else False
+    args.precision_choice = choice.as_dict()
+    threads = set_threads(getattr(args, 'threads', None))
+    log(f"{choice.log_line()}; {threads['threads']} threads on {threads['cores']} cores")
+    if choice.warning:
+        log(f'warning: {choice.warning}')
 
 
 def _features(ctx: BenchmarkContext, args, log: Log, dataset, split: str, dataset_cfg: dict,

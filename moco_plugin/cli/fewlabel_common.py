@@ -20,12 +20,15 @@ from moco_plugin.cli.benchmark_setup import is_random_checkpoint
 from moco_plugin.cli.cfg_options import CfgOptionsAction
 from moco_plugin.cli.fewlabel_data import (add_pool_arguments, build_split,  # noqa: F401
                                            pool_and_labels)
+from moco_plugin.cli.runtime_options import add_runtime_arguments
+from moco_plugin.engine.runtime_choice import set_threads
 from moco_plugin.evaluation.feature_extraction import (FeatureSet, cached_features, feature_identity,
                                                        extract_features, feature_cache_key,
                                                        make_eval_loader)
 from moco_plugin.registry import MODELS
 from moco_plugin.utils.atomic_io import atomic_write_bytes
 from moco_plugin.utils.config_files import find_config
+from moco_plugin.utils.device_precision import PrecisionChoice, choose_precision, resolve_device
 from moco_plugin.utils.quiet import quiet_mmengine
 from moco_plugin.zoo.backbone_loading import load_backbone_weights
 from moco_plugin.utils.hashing import sha256_of_file, sha256_of_state_dict
@@ -42,6 +45,8 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument('--no-cache', action='store_true', help='recompute features')
     group.add_argument('--seed', type=int, default=0)
     group.add_argument('--quiet', action='store_true', help='no progress bars')
+    add_runtime_arguments(parser, amp_help='same as --precision amp: mixed-precision extraction '
+                                           'asked for explicitly')
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -92,20 +97,48 @@ def load_model(cfg: Config, checkpoint: str, seed: int = 0) -> Backbone:
     return Backbone(model, checkpoint_sha, sha256_of_state_dict(model.backbone), identity)
 
 
+def runtime_choice(args: argparse.Namespace, image_size: Optional[int]) -> PrecisionChoice:
+    """``--device`` / ``--precision`` / ``--amp`` of a few-label tool, resolved for extraction
+    at ``image_size`` (recorded in ``args.precision_choice`` for the tool's result files)."""
+    requested = getattr(args, 'precision', None) or 'auto'
+    if getattr(args, 'amp', False):
+        if requested == 'fp32':
+            raise ValueError('--amp and --precision fp32 contradict each other; pass one')
+        requested = 'amp' if requested == 'auto' else requested
+    choice = choose_precision(requested, resolve_device(getattr(args, 'device', None)),
+                              'extract', image_size)
+    args.precision_choice = choice.as_dict()
+    return choice
+
+
+def _crop_size(dataset_cfg: dict) -> Optional[int]:
+    sizes = [step.get('size') for step in dataset_cfg.get('pipeline') or [] if isinstance(step, dict)]
+    return next((int(s) for s in sizes if isinstance(s, int)), None)
+
+
 def features_of(backbone: Backbone, dataset, dataset_cfg: dict, args: argparse.Namespace,
                 prog: str) -> FeatureSet:
-    """Cached features of a whole split (extracted once per checkpoint and split)."""
+    """Cached features of a whole split (extracted once per checkpoint and split), on
+    ``--device`` in the ``--precision`` chosen for the split's crop size."""
     split = dataset_cfg.get('split') or 'pool'
+    choice = runtime_choice(args, _crop_size(dataset_cfg))
+    threads = set_threads(getattr(args, 'threads', None))
+    backbone.model.to(choice.device)
+    amp = choice.precision if choice.autocast else False
+    identity = dict(backbone.identity, amp=feature_identity({}, amp)['amp'])
     key = feature_cache_key(backbone.weights_sha256, dataset,
-                            dict(backbone.identity, pipeline=dataset_cfg['pipeline']))
+                            dict(identity, pipeline=dataset_cfg['pipeline']))
     loader = make_eval_loader(dataset, args.batch_size, args.num_workers)
     tick = time.perf_counter()
     feats, hit = cached_features(
         key, lambda: extract_features(backbone.model, loader, f'features ({split})',
-                                      progress=not args.quiet),
+                                      amp=amp, progress=not args.quiet),
         use_cache=not args.no_cache)
     log(prog, f'{split} features {feats.features.shape}: '
-        + ('from cache' if hit else f'extracted in {time.perf_counter() - tick:.1f} s'))
+        + ('from cache' if hit else f'extracted in {time.perf_counter() - tick:.1f} s')
+        + f"; {choice.log_line()}; {threads['threads']} threads")
+    if choice.warning and not hit:
+        log(prog, f'warning: {choice.warning}')
     return feats
 
 

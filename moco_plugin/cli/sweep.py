@@ -83,7 +83,8 @@ def run_one(spec: SweepSpec, run: SweepRun, work_root: Path, data_root: Optional
     options = ['--cfg-options', *run.as_cli_options()]
     started = time.perf_counter()
     train = _command('moco_plugin.cli.train', config, '--work-dir', str(folder), *common,
-                     *(['--amp'] if spec.amp else []), *options)
+                     # explicit either way: 'auto' would differ between machines under one identity
+                     *(['--amp'] if spec.amp else ['--precision', 'fp32']), *options)
     _run_logged(train, folder / 'train.log', run.run_id)
     train_s = time.perf_counter() - started
     epochs = cfg.train_cfg.max_epochs

@@ -8,6 +8,9 @@ from typing import Callable, Dict, List, Mapping, Optional
 
 from moco_plugin.cli.cfg_options import CfgOptionsAction, check_top_level_keys
 from moco_plugin.cli.errors import run_cli
+from moco_plugin.cli.runtime_options import add_runtime_arguments, check_runtime_arguments
+from moco_plugin.cli.train_data_args import (add_train_data_arguments, apply_train_data_arguments,
+                                            check_train_data_arguments)
 from moco_plugin.utils.config_files import find_config, packaged_config_names
 
 PROG = 'train.py'
@@ -23,18 +26,21 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--resume', nargs='?', const='auto', default=None, metavar='auto|PATH',
                         help="resume from the latest checkpoint in the work dir ('auto', the default "
                              'when no value is given), or from PATH (a file or zoo://NAME)')
-    parser.add_argument('--amp', action='store_true',
-                        help='mixed precision: bf16 autocast on CPU, fp16 with loss scaling on GPU')
+    add_runtime_arguments(parser, amp_help='same as --precision amp: mixed precision asked '
+                                           'for explicitly (bf16 on a CPU, even an emulating one)')
     parser.add_argument('--data-root', help='dataset folder; overrides the config and $MOCO_DATA_ROOT')
     parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, default={},
                         help='override config keys, e.g. train_cfg.max_epochs=2 model.queue_len=1024')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
                         help='job launcher for distributed training (torchrun: pytorch)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
+    add_train_data_arguments(parser)
     args = parser.parse_args(argv)
+    check_train_data_arguments(parser, args)
     if args.config is None and not args.list_configs:
         parser.error('the config is required (a file or a packaged config name; '
                      'list them with --list-configs)')
+    check_runtime_arguments(parser, args)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
@@ -58,8 +64,12 @@ def set_data_root(cfg, data_root: str, check: bool = True) -> None:
 
 
 def build_config(args: argparse.Namespace):
-    import torch
     from mmengine.config import Config
+
+    from moco_plugin.engine.runtime_choice import apply_precision
+    from moco_plugin.utils.device_precision import choose_precision, resolve_device
+
+    args.device = resolve_device(args.device)
 
     config_path = find_config(args.config)
     cfg = Config.fromfile(str(config_path))
@@ -68,11 +78,12 @@ def build_config(args: argparse.Namespace):
     cfg.launcher = args.launcher
     if args.data_root:
         set_data_root(cfg, args.data_root)
+    apply_train_data_arguments(cfg, args)  # --train-data: the user's images, sizes, monitor
     if args.work_dir:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('work_dirs', config_path.stem)
-    if not torch.cuda.is_available():
+    if not args.device.startswith('cuda'):
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
         if cfg.launcher != 'none' and cfg.get('model_wrapper_cfg') is None:
             # MMEngine wraps with device_ids=[LOCAL_RANK], which DDP rejects for a CPU
@@ -82,14 +93,7 @@ def build_config(args: argparse.Namespace):
             cfg.model_wrapper_cfg = dict(
                 type='MMDistributedDataParallel', device_ids=None, forward_sync_buffers=False,
                 find_unused_parameters=cfg.get('find_unused_parameters', False))
-    if args.amp:
-        wrapper = cfg.optim_wrapper
-        if torch.cuda.is_available():
-            wrapper['type'] = 'AmpOptimWrapper'
-            wrapper.setdefault('loss_scale', 'dynamic')
-        else:
-            wrapper['type'] = 'AutocastOptimWrapper'
-            wrapper.setdefault('dtype', 'bfloat16')
+    apply_precision(cfg, choose_precision(args.precision, args.device, 'train'))
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None
@@ -189,17 +193,31 @@ def main(argv: Optional[List[str]] = None) -> None:
         import torch
         from mmengine.runner import Runner
 
+        from moco_plugin.engine.runtime_choice import set_threads
+
         import moco_plugin.datasets  # noqa: F401  (registers components, safe loading, atomic saving)
         import moco_plugin.engine  # noqa: F401
         import moco_plugin.models  # noqa: F401
         import moco_plugin.zoo  # noqa: F401  (zoo:// in load_from / --resume; official layouts)
 
+        if args.device == 'cpu':  # before anything initialises CUDA: MMEngine then runs on the CPU
+            os.environ['CUDA_VISIBLE_DEVICES'] = ''
         cfg = build_config(args)
+        if args.device.startswith('cuda:'):
+            torch.cuda.set_device(int(args.device.split(':')[1]))
+        threads = set_threads(args.threads)
         if cfg.resume and cfg.load_from:
             check_resumable(cfg.load_from)
-        if cfg.launcher != 'none' and not torch.cuda.is_available():
+        if cfg.launcher != 'none' and not args.device.startswith('cuda'):
             init_cpu_process_group(cfg.env_cfg.get('dist_cfg', {}), cfg.launcher)
         runner = Runner.from_cfg(cfg)
+        choice = cfg.precision_choice
+        runner.logger.info(f"precision {choice['precision']} on {choice['device']} "
+                           f"(--precision {choice['requested']}): {choice['reason']}; "
+                           f"{threads['threads']} threads on {threads['cores']} cores "
+                           '(--threads N or OMP_NUM_THREADS=N to change)')
+        if choice.get('warning'):
+            runner.logger.warning(choice['warning'])
         runner.train()
 
     run_cli(PROG, _run)

@@ -30,7 +30,8 @@ from mmengine.config import Config
 
 from moco_plugin.cli.errors import run_cli
 from moco_plugin.cli.fewlabel_common import (add_model_arguments, build_split, features_of,
-                                             load_config, load_model, log, pool_and_labels)
+                                             load_config, load_model, log, pool_and_labels,
+                                             runtime_choice)
 from moco_plugin.datasets.label_files import read_label_file
 from moco_plugin.datasets.label_subset import LabelSubsetDataset, split_label_set
 from moco_plugin.evaluation.feature_extraction import FeatureSet, make_eval_loader
@@ -138,7 +139,7 @@ def train_few_labels(args: argparse.Namespace) -> Dict[str, Any]:
             train_set, batch_size=min(settings.batch_size, len(train_set)), shuffle=True,
             num_workers=args.num_workers, drop_last=len(train_set) > settings.batch_size,
             generator=generator)
-        model = backbone.model
+        model = backbone.model.to(runtime_choice(args, None).device)  # fine-tuned in fp32
         classifier, metrics, curve = finetune(
             model.backbone, model.data_preprocessor, model.backbone.out_channels, num_classes,
             train_loader, make_eval_loader(test_set, args.batch_size, args.num_workers), settings,

@@ -21,6 +21,7 @@ import sys
 from typing import Dict, List, Optional, Tuple
 
 from moco_plugin.cli import benchmark_linear
+from moco_plugin.utils.device_precision import DEVICE_HELP, PRECISION_CHOICES
 from moco_plugin.cli.errors import run_cli
 from moco_plugin.utils.atomic_io import atomic_write_text
 
@@ -36,6 +37,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--knn', action='store_true', help='k-NN top-1 (default when nothing is given)')
     parser.add_argument('--linear', action='store_true', help='linear-probe top-1')
     parser.add_argument('--out', default='benchmarks/transfer.md')
+    parser.add_argument('--device', help=DEVICE_HELP)
+    parser.add_argument('--precision', choices=PRECISION_CHOICES, default='auto',
+                        help='feature extraction of every cell, as benchmark_linear.py --precision')
     parser.add_argument('--extra', nargs=argparse.REMAINDER, default=[],
                         help='further benchmark_linear.py arguments for every cell (last)')
     args = parser.parse_args(argv)
@@ -70,6 +74,8 @@ def cell_argv(config: str, checkpoint: str, dataset: Tuple[str, List[str]], out:
     argv = [config, checkpoint, '--out', out, '--quiet', '--markdown', out[:-5] + '.md']
     argv += ['--knn'] if args.knn else []
     argv += ['--linear'] if args.linear else []
+    argv += ['--precision', getattr(args, 'precision', None) or 'auto']
+    argv += ['--device', args.device] if getattr(args, 'device', None) else []
     return argv + dataset[1] + list(args.extra)
 
 

@@ -10,9 +10,11 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
+from moco_plugin.datasets.decoded_cache import (apply_bad_list, check_bad_image_policy,
+                                                decode_images, load_cached, report_bad_images,
+                                                save_cached)
 from moco_plugin.datasets.image_io import resize_center_crop
 from moco_plugin.registry import TRANSFORMS
-from moco_plugin.utils.atomic_io import atomic_save_npy, remove_partial_writes
 from moco_plugin.utils.cache import cache_dir
 
 
@@ -46,16 +48,27 @@ class BaseImageDataset(Dataset):
             and centre-cropped to ``in_memory_size x in_memory_size`` when decoded,
             for folders of mixed sizes (ImageNet-style). Must cover the training
             crop, e.g. 256 for 224 px crops.
+        on_bad_image: What an image that cannot be decoded does (``in_memory=True``, where
+            every image is decoded before training): ``'error'`` (default) raises
+            :class:`~moco_plugin.datasets.image_io.CorruptImageError` naming the file;
+            ``'skip'`` leaves it out, logs the file, its reason and the count, and keeps
+            the list in :attr:`bad_images` (also on a decoded-array cache hit).
     """
 
     def __init__(self, pipeline: Optional[Sequence[dict]] = None, subset_size: Optional[int] = None,
                  subset_seed: int = 0, in_memory: bool = False,
-                 in_memory_size: Optional[int] = None) -> None:
+                 in_memory_size: Optional[int] = None, on_bad_image: str = 'error') -> None:
         if in_memory_size is not None and (not isinstance(in_memory_size, int)
                                            or in_memory_size <= 0):
             raise ValueError(f'in_memory_size must be a positive integer (pixels), got '
                              f'{in_memory_size!r}')
+        check_bad_image_policy(on_bad_image)
+        if on_bad_image == 'skip' and not in_memory:
+            raise ValueError("on_bad_image='skip' needs in_memory=True: the images are checked "
+                             'when they are decoded into memory, before training')
         self.pipeline = build_pipeline(pipeline)
+        self.on_bad_image = on_bad_image
+        self.bad_images: List[tuple] = []  # (path, reason) of the images left out
         self.subset_size = subset_size
         self.subset_seed = subset_seed
         self.in_memory = in_memory
@@ -132,27 +145,22 @@ class BaseImageDataset(Dataset):
         return self._fingerprint
 
     def _decoded_array(self) -> np.ndarray:
+        """The selected images decoded (cached by :meth:`content_fingerprint`); images that
+        fail to decode are left out of ``indices`` under ``on_bad_image='skip'``."""
         key = self.content_fingerprint()[:16]
         path = os.path.join(cache_dir(), 'decoded', f'{type(self).__name__}-{key}.npy')
-        if os.path.isfile(path):
-            try:
-                return np.load(path, mmap_mode='r')
-            except (ValueError, OSError):
-                os.remove(path)  # a damaged cache is rebuilt, never trusted
-        first = np.asarray(self._load_for_memory(int(self.indices[0])))
-        array = np.empty((len(self.indices), *first.shape), dtype=np.uint8)
-        for i, src in enumerate(self.indices):
-            img = np.asarray(self._load_for_memory(int(src)))
-            if img.shape != first.shape:
-                raise ValueError(f'in_memory=True needs images of one size; image {src} is '
-                                 f'{img.shape[:2]} but the first is {first.shape[:2]}: set the '
-                                 'dataset\'s in_memory_size=N (e.g. train_dataloader.dataset.'
-                                 'in_memory_size=256) to resize them when decoding, or '
-                                 'in_memory=False')
-            array[i] = img
-        # leftovers of killed writes; an hour spares another process still writing one
-        remove_partial_writes(os.path.dirname(path), older_than_s=3600)
-        atomic_save_npy(array, path)
+        cached = load_cached(path, len(self.indices))
+        if cached is None:
+            array, bad = decode_images(self._load_for_memory, self.indices, self.item_files(),
+                                       self.on_bad_image)
+            save_cached(path, array, bad)
+        else:
+            array, bad = cached
+        drop = apply_bad_list(bad, self.on_bad_image)
+        if len(drop):
+            report_bad_images(bad, len(self.indices), getattr(self, 'data_root', type(self).__name__))
+            self.indices = np.delete(self.indices, drop)
+            self.bad_images = [(b['path'], b['reason']) for b in bad]
         return array
 
     def _load_for_memory(self, index: int) -> Image.Image:

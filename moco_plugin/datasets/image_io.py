@@ -12,7 +12,12 @@ IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.ppm', '.pgm', '.pbm', '.tif
 
 
 class CorruptImageError(RuntimeError):
-    """An image file exists but cannot be decoded."""
+    """An image file exists but cannot be decoded; ``path`` and ``reason`` say which and why."""
+
+    def __init__(self, message: str, path: str = '', reason: str = '') -> None:
+        super().__init__(message)
+        self.path = path
+        self.reason = reason or message
 
 
 def has_image_extension(name: str, extensions: Iterable[str] = IMG_EXTENSIONS) -> bool:
@@ -46,7 +51,7 @@ def load_rgb(path: str) -> Image.Image:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise CorruptImageError(
             f'cannot decode image {path} ({err}); delete or replace the file, or re-run '
-            'with a dataset that excludes it') from None
+            'with a dataset that excludes it', path, str(err) or type(err).__name__) from None
 
 
 def class_folders(root: str) -> List[str]:

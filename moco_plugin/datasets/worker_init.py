@@ -26,9 +26,14 @@ def worker_init_from_torch_seed(worker_id: int) -> None:
     RNGs agree (before ``RNGStateHook`` moves each rank onto its own stream, or in
     configs without that hook). It comes from ``$RANK`` (set by torchrun and
     MMEngine's slurm launcher, inherited by workers however they are started);
-    0 otherwise, so single-process seeds are unchanged.
+    0 otherwise, so single-process seeds are unchanged. Each worker runs one
+    intra-op thread.
     """
     info = torch.utils.data.get_worker_info()
+    if info is not None:
+        # One intra-op thread per worker (PyTorch's default, made explicit): workers only
+        # index and collate, and more threads would spin-wait against the training process.
+        torch.set_num_threads(1)
     seed = torch.initial_seed()
     if info is not None:
         seed += int(os.environ.get('RANK', 0)) * info.num_workers

@@ -8,7 +8,7 @@ import os.path as osp
 import re
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -62,14 +62,33 @@ def _stable_repr(obj: Any) -> str:
     return re.sub(r' at 0x[0-9a-fA-F]+', '', repr(obj))
 
 
-def feature_identity(model_cfg: Mapping[str, Any], amp: bool) -> Dict[str, Any]:
+def autocast_dtype(amp: Union[bool, str, None], device_type: str) -> Optional[torch.dtype]:
+    """The autocast dtype of ``amp``: ``False``/``None``/``'fp32'`` none, ``'bf16'``,
+    ``'fp16'``, or ``True`` (bf16 on a CPU, fp16 on CUDA).
+
+    Example:
+        >>> autocast_dtype('bf16', 'cuda'), autocast_dtype(True, 'cpu'), autocast_dtype('fp32', 'cpu')
+        (torch.bfloat16, torch.bfloat16, None)
+    """
+    if not amp or amp == 'fp32':
+        return None
+    if amp in ('bf16', 'fp16'):
+        return torch.bfloat16 if amp == 'bf16' else torch.float16
+    if amp is True:
+        return torch.bfloat16 if device_type == 'cpu' else torch.float16
+    raise ValueError(f"amp must be a bool or one of 'fp32', 'bf16', 'fp16', got {amp!r}")
+
+
+def feature_identity(model_cfg: Mapping[str, Any], amp: Union[bool, str, None]) -> Dict[str, Any]:
     """What besides the weights and the data makes a model's features: the backbone config,
-    the normalisation and the precision. The pretraining augmentation (``batch_augment``)
-    does not change them, so it stays out of the cache key.
+    the normalisation and the precision (``amp`` as :func:`autocast_dtype` takes it; bf16 keys
+    as ``True`` and fp32 as ``False``, as before fp16 had its own). The pretraining
+    augmentation (``batch_augment``) does not change them, so it stays out of the cache key.
     """
     preprocessor = {k: v for k, v in dict(model_cfg.get('data_preprocessor') or {}).items()
                     if k != 'batch_augment'}
-    return dict(backbone=model_cfg.get('backbone'), data_preprocessor=preprocessor, amp=bool(amp))
+    precision = 'fp16' if amp == 'fp16' else bool(amp) and amp != 'fp32'
+    return dict(backbone=model_cfg.get('backbone'), data_preprocessor=preprocessor, amp=precision)
 
 
 def feature_cache_key(weights_id: str, dataset: Dataset, extra: Optional[dict] = None) -> str:
@@ -92,7 +111,7 @@ def _to_labels(data_samples: Any, batch_size: int) -> torch.Tensor:
 
 @torch.no_grad()
 def extract_features(model: nn.Module, dataloader: DataLoader, desc: str = 'features',
-                     amp: bool = False, progress: bool = True) -> FeatureSet:
+                     amp: Union[bool, str] = False, progress: bool = True) -> FeatureSet:
     """Run ``model(inputs, mode='tensor')`` over a loader after its data preprocessor.
 
     The model is put in eval mode for the pass (BN uses running statistics)
@@ -103,7 +122,8 @@ def extract_features(model: nn.Module, dataloader: DataLoader, desc: str = 'feat
             ``mode='tensor'`` forward returns pooled ``(N, C)`` features).
         dataloader: Yields ``dict(inputs=uint8 (N,3,H,W), data_samples=dict(gt_label=...))``.
         desc: Progress-bar label.
-        amp: bf16 autocast on CPU / fp16 on CUDA (features are stored as float32).
+        amp: Autocast, as :func:`autocast_dtype` takes it: ``'bf16'``, ``'fp16'``, or
+            ``True`` for bf16 on a CPU / fp16 on CUDA (features are stored as float32).
         progress: Show a tqdm bar on stderr.
 
     Returns:
@@ -113,14 +133,14 @@ def extract_features(model: nn.Module, dataloader: DataLoader, desc: str = 'feat
     model.eval()
     preprocessor = model.data_preprocessor
     device = next(model.parameters()).device
+    dtype = autocast_dtype(amp, device.type)
     features, labels = [], []
     bar = tqdm(dataloader, desc=desc, unit='batch', disable=not progress, file=sys.stderr,
                dynamic_ncols=True, mininterval=0.5 if sys.stderr.isatty() else 30.0)
     try:
         for batch in bar:
             data = preprocessor(batch, training=False)
-            with torch.autocast(device.type, dtype=torch.bfloat16 if device.type == 'cpu'
-                                else torch.float16, enabled=amp):
+            with torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
                 out = model(data['inputs'], mode='tensor')
             features.append(out.float().cpu())
             labels.append(_to_labels(batch.get('data_samples'), out.shape[0]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Dict, Iterable, Optional, Sequence
 
 import numpy as np
+import torch
 
 DEFAULT_MEMORY_BYTES = 256 * 2**20
 
@@ -94,6 +95,7 @@ def knn_classify(bank_features: np.ndarray, bank_labels: np.ndarray, query_featu
     """
     import faiss
 
+    faiss.omp_set_num_threads(torch.get_num_threads())  # the threads the tool chose, not all cores
     ks = sorted({int(k) for k in ks})
     if not ks or ks[0] < 1:
         raise ValueError(f'k values must be >= 1, got {ks}')
@@ -142,6 +144,7 @@ def nearest_neighbours(bank_features: np.ndarray, query_features: np.ndarray, k:
                        ) -> Sequence[np.ndarray]:
     """Exact cosine top-``k`` neighbours: ``(similarities, indices)``, each ``(N, min(k, M))``."""
     import faiss
+    faiss.omp_set_num_threads(torch.get_num_threads())
     bank = l2_normalize(bank_features)
     index = faiss.IndexFlatIP(bank.shape[1])
     index.add(bank)

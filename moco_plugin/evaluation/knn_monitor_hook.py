@@ -106,6 +106,12 @@ class KNNMonitorHook(Hook):
             query_cfg = query_cfg or eval_dataset_cfg(source, query_split, size, self.query_size)
         return build_eval_datasets(bank_cfg, query_cfg)
 
+    def before_train(self, runner) -> None:
+        # Built (and decoded) now, on the rank that evaluates: a missing or undecodable
+        # monitor image stops the run before the first step, not after the first epoch.
+        if self._datasets is None and is_main_process():
+            self._datasets = self._build_datasets(runner)
+
     def evaluate(self, runner) -> Dict[str, Any]:
         """Extract bank and query features with the current backbone and run the k-NN."""
         if self._datasets is None:

@@ -5,7 +5,7 @@ import io
 import math
 import sys
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from moco_plugin.evaluation.feature_extraction import FeatureSet
+from moco_plugin.evaluation.feature_extraction import FeatureSet, autocast_dtype
 from moco_plugin.utils.atomic_io import atomic_write_bytes
 
 Batches = Iterable[Tuple[torch.Tensor, torch.Tensor]]
@@ -177,7 +177,7 @@ def linear_probe_on_features(train: FeatureSet, test: FeatureSet,
 
 def linear_probe_with_augmentation(model: nn.Module, train_loader, test: FeatureSet,
                                    settings: Optional[LinearProbeSettings] = None,
-                                   num_classes: Optional[int] = None, amp: bool = False,
+                                   num_classes: Optional[int] = None, amp: Union[bool, str] = False,
                                    progress: bool = True,
                                    log: Optional[Callable[[str], None]] = None) -> LinearProbeResult:
     """Slow path: every epoch, new train-time augmentations go through the frozen backbone.
@@ -189,6 +189,7 @@ def linear_probe_with_augmentation(model: nn.Module, train_loader, test: Feature
     settings = settings or LinearProbeSettings()
     model.eval()
     device = next(model.parameters()).device
+    dtype = autocast_dtype(amp, device.type)
     if num_classes is None:
         dataset = train_loader.dataset
         num_classes = max(len(getattr(dataset, 'classes', []) or []), int(np.max(test.labels)) + 1)
@@ -197,8 +198,7 @@ def linear_probe_with_augmentation(model: nn.Module, train_loader, test: Feature
     @torch.no_grad()
     def features_of(batch) -> Tuple[torch.Tensor, torch.Tensor]:
         data = model.data_preprocessor(batch, training=False)
-        with torch.autocast(device.type, dtype=torch.bfloat16 if device.type == 'cpu'
-                            else torch.float16, enabled=amp):
+        with torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
             feats = model(data['inputs'], mode='tensor')
         labels = torch.as_tensor(batch['data_samples']['gt_label']).view(-1).long()
         return feats.float().cpu(), labels

@@ -61,7 +61,7 @@ def evaluate_classifier(model: Classifier, preprocessor, loader: DataLoader) -> 
     model.eval()
     correct1 = correct5 = total = 0
     for batch in loader:
-        logits = model(_inputs(preprocessor, batch, False))
+        logits = model(_inputs(preprocessor, batch, False)).float().cpu()  # any device
         labels = torch.as_tensor(batch['data_samples']['gt_label']).view(-1)
         ranked = torch.from_numpy(np.argsort(-logits.numpy(), axis=1, kind='stable')[:, :5])
         correct1 += int((ranked[:, 0] == labels).sum())
@@ -85,7 +85,8 @@ def finetune(backbone: nn.Module, preprocessor, in_features: int, num_classes: i
         settings: :class:`FinetuneSettings`.
     """
     torch.manual_seed(settings.seed)
-    model = Classifier(backbone, in_features, num_classes)
+    device = next(backbone.parameters()).device
+    model = Classifier(backbone, in_features, num_classes).to(device)  # the backbone's device
     groups = [dict(params=model.backbone.parameters(), lr_mult=settings.backbone_lr_mult),
               dict(params=model.head.parameters(), lr_mult=1.0)]
     optimizer = torch.optim.SGD(groups, lr=settings.lr, momentum=settings.momentum,
@@ -102,8 +103,9 @@ def finetune(backbone: nn.Module, preprocessor, in_features: int, num_classes: i
             scale = 0.5 * (1 + math.cos(math.pi * step / steps))  # per-iteration cosine
             for group in optimizer.param_groups:
                 group['lr'] = settings.lr * group['lr_mult'] * scale
+            logits = model(_inputs(preprocessor, batch, False))
             labels = torch.as_tensor(batch['data_samples']['gt_label']).view(-1).long()
-            loss = F.cross_entropy(model(_inputs(preprocessor, batch, False)), labels)
+            loss = F.cross_entropy(logits, labels.to(logits.device))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
-DELIMITERS = (',', ';', '\t')
+DELIMITERS = ('\t', ';', ',')  # ties go to the first
 _NAMES = {',': "','", ';': "';'", '\t': 'tab'}
 
 
@@ -29,10 +29,13 @@ def delimiter_name(delimiter: str) -> str:
 def detect_delimiter(header_line: str, path: str = '') -> str:
     """The delimiter among ``,`` ``;`` tab that splits ``header_line`` into the most fields.
 
-    Quoted parts are ignored (a header ``"a,b";c`` is ``;``-separated). A header with none
-    of them (a one-column table) reads as ``,`` (tab for a ``.tsv`` name).
+    Quoted parts are ignored (a header ``"a,b";c`` is ``;``-separated); ties go to tab,
+    then ``;``. A ``.tsv`` name means tab; a header with none of them (a one-column
+    table) reads as ``,``.
     """
-    best, best_fields = ('\t' if path.lower().endswith('.tsv') else ','), 1
+    if path.lower().endswith('.tsv'):  # the name says tab
+        return '\t'
+    best, best_fields = ',', 1
     for delimiter in DELIMITERS:
         fields = len(next(csv.reader([header_line], delimiter=delimiter), []))
         if fields > best_fields:

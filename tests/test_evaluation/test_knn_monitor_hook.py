@@ -71,3 +71,24 @@ def test_checks_at_the_size_of_the_training_views(cifar_root, config, size):
     assert bank[0]['inputs'].shape[-2:] == query[0]['inputs'].shape[-2:] == (size, size)
     assert KNNMonitorHook(image_size=48, bank_size=10, query_size=10)._build_datasets(
         SimpleNamespace(cfg=cfg))[0][0]['inputs'].shape[-1] == 48
+
+
+def test_a_bad_monitor_image_fails_before_training(tmp_path):
+    from PIL import Image
+
+    from moco_plugin.datasets import CorruptImageError
+    for cls in ('a', 'b'):
+        (tmp_path / cls).mkdir()
+        for i in range(3):
+            Image.new('RGB', (8, 8), (40 * i, 0, 0)).save(tmp_path / cls / f'{i}.png')
+    (tmp_path / 'b' / '9.png').write_bytes(b'broken')
+    source = dict(type='ImageFolderDataset', data_root=str(tmp_path), in_memory=True,
+                  pipeline=[dict(type='ResizeCenterCrop', size=8)])
+    hook = KNNMonitorHook(bank_dataset=dict(type='HeldOutPartDataset', dataset=source, part='bank'),
+                          query_dataset=dict(type='HeldOutPartDataset', dataset=source, part='query'))
+    with pytest.raises(CorruptImageError, match=r'9\.png'):
+        hook.before_train(runner=None)  # not after the first epoch
+    source['on_bad_image'] = 'skip'
+    hook.before_train(runner=None)
+    bank, query = hook._datasets
+    assert (len(bank), len(query)) == (4, 2) and not set(bank.indices) & set(query.indices)

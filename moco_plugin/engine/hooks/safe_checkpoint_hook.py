@@ -39,6 +39,8 @@ class SafeCheckpointHook(CheckpointHook):
       loop is refused: the loop would replay the whole epoch, not continue it;
     * ``meta['training_image_size']`` records the side of the training views, so an
       evaluation of the checkpoint on any dataset crops at the resolution it learnt.
+    * ``meta['precision']`` records the precision the run trained in and why
+      (``tools/train.py --precision``).
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -94,6 +96,9 @@ class SafeCheckpointHook(CheckpointHook):
         size = training_image_size(runner.cfg)
         if size:
             checkpoint.setdefault('meta', {})['training_image_size'] = size
+        precision = runner.cfg.get('precision_choice')  # set by tools/train.py --precision
+        if precision:
+            checkpoint.setdefault('meta', {})['precision'] = dict(precision)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model

@@ -1,0 +1,38 @@
+"""``--device``, ``--precision``, ``--amp`` and ``--threads``: the options every tool that
+trains or extracts features shares (resolved by :mod:`moco_plugin.utils.device_precision`)."""
+from __future__ import annotations
+
+import argparse
+
+from moco_plugin.utils.device_precision import DEVICE_HELP, PRECISION_CHOICES
+
+PRECISION_HELP = ("auto (default): bf16 autocast where this machine runs it natively (a CPU "
+                  "with AVX-512 BF16 or AMX as torch reports it; a GPU with bf16), else fp32 "
+                  "(fp16 with a loss scaler on older GPUs); fp32, bf16 or fp16 force one; amp = "
+                  "--amp")
+
+
+def add_runtime_arguments(parser: argparse.ArgumentParser, amp_help: str,
+                          threads: bool = True) -> argparse._ArgumentGroup:
+    group = parser.add_argument_group('device and precision')
+    group.add_argument('--device', help=DEVICE_HELP)
+    group.add_argument('--precision', choices=PRECISION_CHOICES, default='auto',
+                       help=PRECISION_HELP)
+    group.add_argument('--amp', action='store_true', help=amp_help)
+    if threads:
+        group.add_argument('--threads', type=int, metavar='N',
+                           help='intra-op threads of this process (default: $MOCO_NUM_THREADS, '
+                                'else $OMP_NUM_THREADS, else the cores it may use)')
+    return group
+
+
+def check_runtime_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Fold ``--amp`` into ``args.precision`` (``'amp'``); contradictions are argparse errors."""
+    if args.amp:
+        if args.precision == 'fp32':
+            parser.error('--amp and --precision fp32 contradict each other; pass one')
+        if args.precision == 'auto':
+            args.precision = 'amp'
+    args.precision_request = args.precision  # what was asked; args.precision becomes what runs
+    if getattr(args, 'threads', None) is not None and args.threads < 1:
+        parser.error(f'--threads must be >= 1, got {args.threads}')
