@@ -84,7 +84,7 @@ def make_pseudo_labels(args: argparse.Namespace):
                 teacher_checkpoint_sha256=backbone.checkpoint_sha256,
                 teacher_weights_sha256=backbone.weights_sha256, threshold=args.threshold,
                 max_per_class=args.max_per_class, labels_file=osp.abspath(args.labels),
-                n_labelled=len(labels))
+                n_labelled=len(labels), precision=getattr(args, 'precision_choice', None))
     truth = pool.labels
     if (truth >= 0).all() and len(kept.indices):
         meta['precision_vs_true_labels'] = float((truth[kept.indices] == kept.labels).mean())

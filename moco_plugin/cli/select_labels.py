@@ -86,6 +86,7 @@ def select_labels(args: argparse.Namespace):
                     fill=not args.no_fill)
     seconds = time.perf_counter() - tick
     meta = dict(strategy=args.strategy, budget=args.budget, labels_file=osp.abspath(args.labels),
+                precision=getattr(args, 'precision_choice', None),
                 n_labelled=len(labels), embedding_checkpoint=args.checkpoint,
                 embedding_checkpoint_sha256=backbone.checkpoint_sha256,
                 embedding_weights_sha256=backbone.weights_sha256, teacher=args.teacher

@@ -156,6 +156,7 @@ def train_few_labels(args: argparse.Namespace) -> Dict[str, Any]:
                                     top1=result['top1'], top5=result['top5']), head_path)
         result['classifier_checkpoint'] = head_path
     result['total_s'] = round(time.perf_counter() - started, 2)
+    result['precision'] = getattr(args, 'precision_choice', None)  # of the feature extraction
     result['created'] = datetime.datetime.now().isoformat(timespec='seconds')
     atomic_write_text(json.dumps(result, indent=1), args.out)
     log(PROG, f"{recipe.mode} on {len(labels)} labels + {result['n_pseudo']} pseudo-labels: "

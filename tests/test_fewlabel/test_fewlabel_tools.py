@@ -39,6 +39,9 @@ def test_select_train_pseudo_label_end_to_end(data, tmp_path, capsys):
     picked = json.loads(selection.read_text())
     assert picked['kind'] == 'selection' and len(picked['items']) == 10
     assert picked['meta']['strategy'] == 'hybrid' and picked['meta']['budget'] == 10
+    # the precision of the features is recorded: auto at the CIFAR 32 px crop is fp32 on a CPU
+    assert picked['meta']['precision']['requested'] == 'auto'
+    assert picked['meta']['precision']['precision'] == 'fp32'
     assert not {i['index'] for i in picked['items']} & {i['index'] for i in first['items']}
     assert (tmp_path / 'selection.png').stat().st_size > 0
 
@@ -51,6 +54,7 @@ def test_select_train_pseudo_label_end_to_end(data, tmp_path, capsys):
                '--out', str(result)) == 0
     linear = json.loads(result.read_text())
     assert linear['n_labels'] == 30 and linear['n_test'] == 100
+    assert linear['precision']['precision'] == 'fp32'
     assert 0 <= linear['top1'] <= linear['top5'] <= 100
     assert (tmp_path / 'linear_classifier.pth').is_file()
 
@@ -60,6 +64,7 @@ def test_select_train_pseudo_label_end_to_end(data, tmp_path, capsys):
     assert all(i['confidence'] >= 0.2 for i in kept['items'])
     assert max(np.bincount([i['label'] for i in kept['items']])) <= 5
     assert kept['meta']['teacher_weights_sha256']
+    assert kept['meta']['precision']['device'] == 'cpu'
     assert not {i['index'] for i in kept['items']} & {i['index'] for i in
                                                      json.loads(grown.read_text())['items']}
 
