@@ -42,6 +42,7 @@ from typing import Callable, Dict, List
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # throughput_probes
 MAIN_JOB = 'mocov2_resnet18_1xb64-adamw-coslr-2e_cifar10-20k-cpu'
 ALL_SETTINGS = ('fp32', 'bf16', 'fp32-compile', 'bf16-compile', 'fp32-eager-aug',
                 'fp32-channels-last')
@@ -70,8 +71,8 @@ def build_step(cfg, setting: str, batches: List[dict]) -> Callable[[], None]:
     import torch
     from mmengine.optim import build_optim_wrapper
 
-    from moco_plugin.engine.hooks.momentum_update_hook import ema_update_
     from moco_plugin.engine.hooks.queue_hook import find_queues
+    from throughput_probes.project import train_one_step
     from moco_plugin.registry import MODELS
 
     model_cfg = copy.deepcopy(cfg.model)
@@ -94,17 +95,10 @@ def build_step(cfg, setting: str, batches: List[dict]) -> Callable[[], None]:
     queues = find_queues(model)
     state = dict(i=0)
 
-    def step() -> None:
+    def step() -> None:  # the augmentation runs inside the step, as in tools/train.py
         data = model.data_preprocessor(batches[state['i'] % len(batches)], True)
         state['i'] += 1
-        with optim_wrapper.optim_context(model):
-            losses = model(data['inputs'], data['data_samples'], mode='loss')
-        loss, _ = model.parse_losses(losses)
-        optim_wrapper.update_params(loss)
-        for online, target in model.momentum_pairs():
-            ema_update_(target, online, 0.99)
-        for queue in queues:
-            queue.flush()
+        train_one_step(model, optim_wrapper, data, 0.99, queues)
     return step
 
 
@@ -122,6 +116,10 @@ def measure(args: argparse.Namespace) -> Dict:
     from moco_plugin.utils.config_files import find_config
     from moco_plugin.utils.device_precision import cpu_precision_report
 
+    settings = [s for s in args.settings.split(',') if s]
+    unknown = sorted(set(settings) - set(ALL_SETTINGS))
+    if unknown:
+        raise SystemExit(f'unknown settings {unknown}; choose from {", ".join(ALL_SETTINGS)}')
     init_default_scope('moco_plugin')  # AutocastOptimWrapper and the models by their names
     cfg = Config.fromfile(str(find_config(args.config)))
     data_root = args.data_root or os.environ.get('MOCO_DATA_ROOT')
@@ -132,14 +130,12 @@ def measure(args: argparse.Namespace) -> Dict:
     if args.batch_size:
         cfg.train_dataloader.batch_size = args.batch_size
     loader_cfg = cfg.train_dataloader
+    # only these images are used: decode just them (a class-balanced subset)
+    loader_cfg.dataset.subset_size = loader_cfg.batch_size * args.batches
     dataset = DATASETS.build(loader_cfg.dataset)
     size = loader_cfg.batch_size
     batches = [default_collate([dataset[b * size + i] for i in range(size)])
                for b in range(args.batches)]
-    settings = [s for s in args.settings.split(',') if s]
-    unknown = sorted(set(settings) - set(ALL_SETTINGS))
-    if unknown:
-        raise SystemExit(f'unknown settings {unknown}; choose from {", ".join(ALL_SETTINGS)}')
     steps, setup_s = {}, {}
     for setting in settings:
         tick = time.perf_counter()

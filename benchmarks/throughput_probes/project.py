@@ -29,7 +29,6 @@ def make_model_only_step(runner, batches: List[dict]) -> Callable[[], None]:
     parsing, ``update_params``) plus the per-iteration model work of the
     algorithm hooks (EMA of the key encoder, queue write), on pre-made views.
     """
-    from moco_plugin.engine.hooks.momentum_update_hook import ema_update_
     from moco_plugin.engine.hooks.queue_hook import find_queues
 
     model = _unwrap(runner.model)
@@ -39,17 +38,24 @@ def make_model_only_step(runner, batches: List[dict]) -> Callable[[], None]:
     state = dict(i=0)
 
     def step() -> None:
-        data = batches[state['i'] % len(batches)]
+        train_one_step(model, optim_wrapper, batches[state['i'] % len(batches)], momentum, queues)
         state['i'] += 1
-        with optim_wrapper.optim_context(model):
-            losses = model(data['inputs'], data['data_samples'], mode='loss')
-        loss, _ = model.parse_losses(losses)
-        optim_wrapper.update_params(loss)
-        for online, target in model.momentum_pairs():
-            ema_update_(target, online, momentum)
-        for queue in queues:
-            queue.flush()
     return step
+
+
+def train_one_step(model, optim_wrapper, data: dict, momentum: float, queues) -> None:
+    """Forward in ``optim_context``, loss parsing, ``update_params``, then the algorithm
+    hooks' per-iteration work (EMA of the target encoder, queue write) on preprocessed ``data``."""
+    from moco_plugin.engine.hooks.momentum_update_hook import ema_update_
+
+    with optim_wrapper.optim_context(model):
+        losses = model(data['inputs'], data['data_samples'], mode='loss')
+    loss, _ = model.parse_losses(losses)
+    optim_wrapper.update_params(loss)
+    for online, target in model.momentum_pairs():
+        ema_update_(target, online, momentum)
+    for queue in queues:
+        queue.flush()
 
 
 class ThroughputProbe(Hook):
