@@ -198,6 +198,11 @@ def test_a_csv_config_pool_is_never_the_test_set(nested, tmp_path, capsys):
                '--out', tmp_path / 'r.json') == 0
     result = json.loads((tmp_path / 'r.json').read_text())
     assert result['n_test'] == 6 and result['n_labels'] == 3
+    for c in CLASSES:  # a folder of class folders as the test set
+        images(tmp_path / 'testdir' / c, ['0.png', '1.png'], seed=11)
+    assert run(train_few_labels, *common, '--test-data', tmp_path / 'testdir',
+               '--out', tmp_path / 'r3.json') == 0
+    assert json.loads((tmp_path / 'r3.json').read_text())['n_test'] == 6
     # the labelled images themselves as the "test set": refused by resolved path
     assert run(train_few_labels, *common, '--test-data', nested / 'pool.csv',
                '--out', tmp_path / 'r2.json') == 2
