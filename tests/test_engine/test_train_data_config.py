@@ -129,3 +129,8 @@ def test_memory_bank_is_sized_to_the_images(photos):
     notes = use_train_data(cfg, str(photos), image_size=16)
     assert cfg.model.bank_size == 6  # 7 files, one skipped
     assert any('model.bank_size=6' in n for n in notes)
+
+
+def test_a_supervised_config_is_refused(photos):
+    with pytest.raises(ValueError, match='have no labels, but the config trains a Supervised'):
+        use_train_data(_config('supervised_resnet18_1xb256-coslr-200e_cifar10'), str(photos))
