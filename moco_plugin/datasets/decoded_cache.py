@@ -33,7 +33,8 @@ def bad_list_path(array_path: str) -> str:
 def _raise_bad(entry: BadImage) -> None:
     raise CorruptImageError(
         f"cannot decode image {entry['path']} ({entry['reason']}); delete or replace the file, "
-        "or skip such files: on_bad_image='skip' (tools/train.py --on-bad-image skip)",
+        "or leave such files out with the dataset's on_bad_image='skip' (tools/train.py "
+        '--train-data ... --on-bad-image skip)',
         entry['path'], entry['reason'])
 
 

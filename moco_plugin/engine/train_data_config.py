@@ -26,6 +26,8 @@ KEPT_KEYS = ('type', 'data_root', 'pipeline', 'in_memory', 'in_memory_size', 'on
 LABEL_COLUMNS = ('label', 'class', 'category', 'target')
 SPLIT_NAMES = ('train', 'val', 'test')
 QUERY_FRACTION = 0.2
+# Models that train on labels: unlabelled images cannot train them.
+LABELLED_MODELS = ('Supervised',)
 
 
 def _type_name(entry: Mapping[str, Any]) -> str:
@@ -149,6 +151,11 @@ def use_train_data(cfg, train_data: str, image_size: Optional[int] = None,
     """
     if image_size is not None and image_size <= 0:
         raise ValueError(f'--image-size must be a positive number of pixels, got {image_size}')
+    model_type = _type_name(cfg.get('model') or {})
+    if model_type in LABELLED_MODELS:
+        raise ValueError(f'--train-data images have no labels, but the config trains a '
+                         f'{model_type} model on labels; pass a self-supervised config '
+                         '(moco-train --list-configs)')
     files = _image_files(train_data, '--train-data')
     size = image_size or training_image_size(cfg)
     if not size:

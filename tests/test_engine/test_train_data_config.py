@@ -113,6 +113,12 @@ def test_bad_train_data_names_the_option(tmp_path):
     (tmp_path / 'empty').mkdir()
     with pytest.raises(FileNotFoundError, match=r'--train-data: no images .*empty or its sub-folders'):
         use_train_data(_config(MAIN_JOB), str(tmp_path / 'empty'))
+    (tmp_path / 'list.csv').write_text('name,label\na.jpg,1\n')
+    with pytest.raises(ValueError, match=r'^--train-data: \S+list\.csv: no path column in the '
+                                         r'header \(name, label\)'):
+        use_train_data(_config(MAIN_JOB), str(tmp_path / 'list.csv'))
+    with pytest.raises(FileNotFoundError, match=r'^--train-data: \S+nope: no such folder'):
+        use_train_data(_config(MAIN_JOB), str(tmp_path / 'nope'))
     with pytest.raises(ValueError, match='--image-size must be a positive'):
         use_train_data(_config(MAIN_JOB), str(tmp_path / 'empty'), image_size=0)
 
@@ -123,3 +129,8 @@ def test_memory_bank_is_sized_to_the_images(photos):
     notes = use_train_data(cfg, str(photos), image_size=16)
     assert cfg.model.bank_size == 6  # 7 files, one skipped
     assert any('model.bank_size=6' in n for n in notes)
+
+
+def test_a_supervised_config_is_refused(photos):
+    with pytest.raises(ValueError, match='have no labels, but the config trains a Supervised'):
+        use_train_data(_config('supervised_resnet18_1xb256-coslr-200e_cifar10'), str(photos))
