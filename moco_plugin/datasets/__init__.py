@@ -5,6 +5,7 @@ from moco_plugin.datasets.base_dataset import BaseImageDataset, build_pipeline
 from moco_plugin.datasets.cifar10 import CIFAR10
 from moco_plugin.datasets.cifar100 import CIFAR100
 from moco_plugin.datasets.csv_dataset import CsvImageDataset
+from moco_plugin.datasets.device_array_dataset import DeviceArrayDataset
 from moco_plugin.datasets.image_folder import ImageFolderDataset
 from moco_plugin.datasets.image_io import CorruptImageError, load_rgb
 from moco_plugin.datasets.label_files import (LabelSet, dataset_fingerprint, image_ids,
@@ -15,7 +16,7 @@ from moco_plugin.datasets.stl10 import STL10
 from moco_plugin.datasets.worker_init import worker_init_from_torch_seed
 
 __all__ = ['ArrayImageDataset', 'BaseImageDataset', 'CIFAR10', 'CIFAR100', 'CorruptImageError',
-           'CsvImageDataset', 'ImageFolderDataset', 'LabelSet', 'LabelSubsetDataset', 'STL10',
+           'CsvImageDataset', 'DeviceArrayDataset', 'ImageFolderDataset', 'LabelSet', 'LabelSubsetDataset', 'STL10',
            'balanced_label_indices', 'balanced_label_set', 'build_pipeline',
            'dataset_fingerprint', 'image_ids', 'load_rgb', 'make_label_set', 'read_label_file',
            'worker_init_from_torch_seed', 'write_label_file']
