@@ -147,3 +147,29 @@ def test_fast_path_hook_compiles_both_encoders():
     FastPathHook(compile=True, compile_backend='eager').before_train(stub)
     assert all(getattr(m, '_moco_compiled', False) for m in modules)
     assert '4 encoder modules compiled' in stub.logger.message
+
+
+def test_autocast_wrapper_can_be_switched_off():
+    from moco_plugin.engine.autocast_optim_wrapper import AutocastOptimWrapper
+    layer = nn.Linear(4, 4)
+    for enabled, dtype in ((True, torch.bfloat16), (False, torch.float32)):
+        wrapper = AutocastOptimWrapper(enabled=enabled,
+                                       optimizer=torch.optim.SGD(layer.parameters(), lr=0.1))
+        with wrapper.optim_context(layer):
+            assert layer(torch.randn(2, 4)).dtype == dtype
+
+
+def test_gpu_config_switches_each_fast_path_off_from_the_command_line(tmp_path):
+    from moco_plugin.cli.train import build_config, parse_args
+    config = 'configs/mocov2/mocov2_resnet18_1xb512-coslr-200e_cifar10-gpu.py'
+    on = build_config(parse_args([config, '--work-dir', str(tmp_path)]))
+    assert on.optim_wrapper.type == 'AutocastOptimWrapper' and on.optim_wrapper.optimizer.fused
+    assert on.optim_wrapper.optimizer.lr == 0.06 and on.train_dataloader.batch_size == 512
+    assert on.custom_hooks[3] == dict(type='FastPathHook', channels_last=True, compile=True)
+    off = build_config(parse_args([config, '--work-dir', str(tmp_path), '--cfg-options',
+                                   'custom_hooks.3.compile=False', 'custom_hooks.3.channels_last=False',
+                                   'optim_wrapper.enabled=False', 'optim_wrapper.optimizer.fused=False',
+                                   'model.data_preprocessor.batch_augment.compile=False']))
+    assert off.custom_hooks[3] == dict(type='FastPathHook', channels_last=False, compile=False)
+    assert off.optim_wrapper.enabled is False and off.optim_wrapper.optimizer.fused is False
+    assert off.model.data_preprocessor.batch_augment.compile is False
