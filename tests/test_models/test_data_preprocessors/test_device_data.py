@@ -73,6 +73,10 @@ def test_image_batches_pass_through_and_eval_mode_does_not_augment(cifar_batches
     views = on_device(dict(inputs=torch.tensor([3, 1])), training=False)['inputs']
     assert torch.equal(views[0], plain(dict(inputs=images[[3, 1]]))['inputs'])
     assert on_device.batch_augment.calls == 0
+    # the pixels stay out of checkpoints; the augmentation stream's position goes in, as before
+    assert set(on_device.state_dict()) == set(SelfSupDataPreprocessor(batch_augment=AUGMENT)
+                                              .state_dict())
+    assert 'batch_augment._extra_state' in on_device.state_dict()
     item = device_set[3]
     assert item == dict(inputs=3, data_samples=dict(gt_label=3, idx=3))
 
