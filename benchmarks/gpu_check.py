@@ -34,7 +34,8 @@ import time
 import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from gpu_probes.environment import REPO_ROOT, SETTINGS, environment, find_data_root  # noqa: E402
+from gpu_probes.environment import (DEFAULT_SETTINGS, REPO_ROOT, SETTINGS, environment,  # noqa: E402
+                                    find_data_root)
 from gpu_probes.report import markdown  # noqa: E402
 
 TINY_OPTIONS = ['train_dataloader.dataset.dataset.subset_size=64', 'model.queue_len=64',
@@ -50,7 +51,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--budget-s', type=float, default=450.0,
                         help='wall-clock budget of the whole check; the epochs trained are chosen '
                              'to fit it (default 450)')
-    parser.add_argument('--settings', nargs='+', default=list(SETTINGS), choices=list(SETTINGS))
+    parser.add_argument('--settings', nargs='+', default=DEFAULT_SETTINGS, choices=list(SETTINGS))
     parser.add_argument('--train-setting', choices=list(SETTINGS),
                         help='setting of the training run (default: the fastest whole step)')
     parser.add_argument('--epochs', type=int, help='train this many epochs instead of the budget\'s')
@@ -72,7 +73,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.tiny_monitor = dict(bank_size=64, query_size=32)
         args.tiny_benchmark = ['--subset-train', '64', '--subset-test', '32']
         args.epochs = min(args.epochs or 2, 2)
-        if args.settings == list(SETTINGS):  # the two ends cover every code path
+        if args.settings == DEFAULT_SETTINGS:  # the two ends cover every code path
             args.settings = ['fp32', 'bf16_cl_compile']
         args.train_setting = args.train_setting or 'fp32'  # no second tracing in the training run
     return args

@@ -20,7 +20,11 @@ SETTINGS: Dict[str, Dict] = {
     'bf16': dict(precision='bf16', channels_last=False, compile=False),
     'bf16_cl': dict(precision='bf16', channels_last=True, compile=False),
     'bf16_cl_compile': dict(precision='bf16', channels_last=True, compile=True),
+    # not run by default (time): compile without channels_last, e.g. to see whether split-BN's
+    # reshapes make channels_last cost more than it gives
+    'bf16_compile': dict(precision='bf16', channels_last=False, compile=True),
 }
+DEFAULT_SETTINGS = ['fp32', 'bf16', 'bf16_cl', 'bf16_cl_compile']
 
 
 def data_root_candidates(explicit: Optional[str]) -> List[str]:
