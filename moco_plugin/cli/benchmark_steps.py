@@ -12,9 +12,10 @@ from typing import Any, Dict
 import torch
 
 from moco_plugin.cli.benchmark_setup import BenchmarkContext, Log
-from moco_plugin.evaluation import (LinearProbeSettings, knn_classify, linear_probe_on_features,
-                                    linear_probe_with_augmentation, plot_linear_curve,
-                                    retrieval_grid, save_linear_head)
+from moco_plugin.evaluation import (LinearProbeSettings, knn_classify, knn_classify_torch,
+                                    linear_probe_on_features, linear_probe_with_augmentation,
+                                    plot_linear_curve, resolve_knn_backend, retrieval_grid,
+                                    save_linear_head)
 from moco_plugin.evaluation.eval_datasets import build_eval_dataset, image_groups
 from moco_plugin.evaluation.feature_map import plot_feature_map, tsne_map
 from moco_plugin.evaluation.few_shot import few_shot_episodes, few_shot_full_test
@@ -24,8 +25,12 @@ from moco_plugin.evaluation.linear_lr_sweep import sweep_linear_lr
 def run_knn(ctx: BenchmarkContext, args: argparse.Namespace, log: Log) -> Dict[str, Any]:
     """Weighted k-NN of the test features against the training features, for every ``--k``."""
     tick = time.perf_counter()
-    scores = knn_classify(ctx.train_feats.features, ctx.train_feats.labels, ctx.test_feats.features,
-                          ctx.test_feats.labels, args.k, args.temperature, ctx.num_classes)
+    device = next(ctx.model.parameters()).device
+    # on a GPU: matrix product + top-k there (no faiss needed); on a CPU: faiss
+    classify = knn_classify_torch if resolve_knn_backend('auto', device) == 'torch' else knn_classify
+    extra = dict(device=device) if classify is knn_classify_torch else {}
+    scores = classify(ctx.train_feats.features, ctx.train_feats.labels, ctx.test_feats.features,
+                      ctx.test_feats.labels, args.k, args.temperature, ctx.num_classes, **extra)
     ctx.times['knn_s'] = time.perf_counter() - tick
     for k, v in scores.items():
         log(f"k-NN k={k} (used {v['k_used']}), T={args.temperature}: "

@@ -5,6 +5,7 @@ from moco_plugin.datasets.base_dataset import BaseImageDataset, build_pipeline
 from moco_plugin.datasets.cifar10 import CIFAR10
 from moco_plugin.datasets.cifar100 import CIFAR100
 from moco_plugin.datasets.csv_dataset import CsvImageDataset
+from moco_plugin.datasets.device_array_dataset import DeviceArrayDataset
 from moco_plugin.datasets.heldout_part import HeldOutPartDataset
 from moco_plugin.datasets.image_files import ImageFilesDataset, list_image_files
 from moco_plugin.datasets.image_folder import ImageFolderDataset
@@ -17,7 +18,7 @@ from moco_plugin.datasets.stl10 import STL10
 from moco_plugin.datasets.worker_init import worker_init_from_torch_seed
 
 __all__ = ['ArrayImageDataset', 'BaseImageDataset', 'CIFAR10', 'CIFAR100', 'CorruptImageError',
-           'CsvImageDataset', 'HeldOutPartDataset', 'ImageFilesDataset', 'ImageFolderDataset',
+           'CsvImageDataset', 'DeviceArrayDataset', 'HeldOutPartDataset', 'ImageFilesDataset', 'ImageFolderDataset',
            'LabelSet', 'LabelSubsetDataset', 'STL10', 'balanced_label_indices',
            'balanced_label_set', 'build_pipeline', 'dataset_fingerprint', 'image_ids',
            'list_image_files', 'load_rgb', 'make_label_set', 'read_label_file',

@@ -21,15 +21,20 @@ class AutocastOptimWrapper(OptimWrapper):
 
     Args:
         dtype: ``'bfloat16'`` (default) or ``'float16'``.
+        enabled: ``False`` runs in float32 (switch a bf16 config off from the command line:
+            ``--cfg-options optim_wrapper.enabled=False``).
         **kwargs: Passed to :class:`mmengine.optim.OptimWrapper`.
     """
 
-    def __init__(self, dtype: Union[str, torch.dtype] = 'bfloat16', **kwargs) -> None:
+    def __init__(self, dtype: Union[str, torch.dtype] = 'bfloat16', enabled: bool = True,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         self.cast_dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype
+        self.enabled = enabled
 
     @contextmanager
     def optim_context(self, model: torch.nn.Module):
         device_type = next(model.parameters()).device.type
-        with super().optim_context(model), torch.autocast(device_type, dtype=self.cast_dtype):
+        with super().optim_context(model), torch.autocast(device_type, dtype=self.cast_dtype,
+                                                          enabled=self.enabled):
             yield

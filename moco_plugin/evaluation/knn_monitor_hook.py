@@ -12,6 +12,7 @@ from moco_plugin.evaluation.eval_datasets import (build_eval_datasets, default_s
                                                   eval_dataset_cfg, pretraining_dataset_cfg)
 from moco_plugin.evaluation.feature_extraction import extract_features, make_eval_loader
 from moco_plugin.evaluation.knn import knn_classify
+from moco_plugin.evaluation.knn_torch import knn_classify_torch, resolve_knn_backend
 from moco_plugin.registry import HOOKS
 from moco_plugin.utils.config_files import training_image_size
 
@@ -68,6 +69,8 @@ class KNNMonitorHook(Hook):
         batch_size: Extraction batch size.
         num_workers: Extraction data-loader workers.
         plot: Draw ``knn_curve.png`` after training.
+        backend: ``'faiss'`` (on the host), ``'torch'`` (matrix product and top-k on the
+            model's device) or ``'auto'``: torch when the model is on a GPU, else faiss.
     """
 
     priority = 'NORMAL'  # before CheckpointHook (VERY_LOW), so a checkpoint holds this epoch's value
@@ -76,7 +79,8 @@ class KNNMonitorHook(Hook):
                  bank_size: Optional[int] = 5000, query_size: Optional[int] = 1000,
                  bank_dataset: Optional[dict] = None, query_dataset: Optional[dict] = None,
                  image_size: Optional[int] = None, batch_size: int = 256, num_workers: int = 0,
-                 plot: bool = True) -> None:
+                 plot: bool = True, backend: str = 'auto') -> None:
+        resolve_knn_backend(backend, 'cpu')  # refuses an unknown name now, not after an epoch
         if interval < 1 or k < 1 or temperature <= 0:
             raise ValueError(f'KNNMonitorHook needs interval >= 1, k >= 1 and temperature > 0; '
                              f'got {interval}, {k}, {temperature}')
@@ -91,6 +95,7 @@ class KNNMonitorHook(Hook):
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.plot = plot
+        self.backend = backend
         self.history: List[Dict[str, Any]] = []
         self._datasets = None
 
@@ -123,8 +128,13 @@ class KNNMonitorHook(Hook):
         query = extract_features(model, make_eval_loader(query_set, self.batch_size,
                                                          self.num_workers),
                                  'k-NN monitor queries', progress=False)
-        scores = knn_classify(bank.features, bank.labels, query.features, query.labels, [self.k],
-                              self.temperature)[self.k]
+        device = next(model.parameters()).device
+        if resolve_knn_backend(self.backend, device) == 'torch':
+            scores = knn_classify_torch(bank.features, bank.labels, query.features, query.labels,
+                                        [self.k], self.temperature, device=device)[self.k]
+        else:
+            scores = knn_classify(bank.features, bank.labels, query.features, query.labels,
+                                  [self.k], self.temperature)[self.k]
         return dict(epoch=runner.epoch + 1, iter=runner.iter, k=scores['k_used'],
                     top1=float(scores['top1']), top5=float(scores['top5']),
                     n_bank=len(bank), n_query=len(query))

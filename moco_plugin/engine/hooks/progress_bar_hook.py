@@ -40,8 +40,11 @@ class ProgressBarHook(Hook):
         if self._bar is None:
             return
         postfix = {'epoch': runner.epoch + 1}
-        if outputs and 'loss' in outputs:
-            postfix['loss'] = f"{float(outputs['loss'].detach()):.4f}"
+        # The latest loss in the message hub (a float already): reading the step's tensor here
+        # would wait for the device at every step (LazyRuntimeInfoHook fills it every N steps).
+        loss = runner.message_hub.log_scalars.get('train/loss')
+        if loss is not None and len(loss.data[0]):
+            postfix['loss'] = f'{loss.current():.4f}'
         self._bar.set_postfix(postfix, refresh=False)
         self._bar.update(1)
 
