@@ -1,9 +1,11 @@
+from moco_plugin.engine.hooks.data_position_hook import DataPositionHook
 from moco_plugin.engine.hooks.loss_curve_hook import LossCurveHook
 from moco_plugin.engine.hooks.momentum_update_hook import MomentumUpdateHook
+from moco_plugin.engine.hooks.preemption_hook import PREEMPTED_EXIT_CODE, PreemptionHook
 from moco_plugin.engine.hooks.progress_bar_hook import ProgressBarHook
 from moco_plugin.engine.hooks.queue_hook import QueueHook
 from moco_plugin.engine.hooks.rng_state_hook import RNGStateHook
 from moco_plugin.engine.hooks.safe_checkpoint_hook import SafeCheckpointHook
 
-__all__ = ['LossCurveHook', 'MomentumUpdateHook', 'ProgressBarHook', 'QueueHook',
-           'RNGStateHook', 'SafeCheckpointHook']
+__all__ = ['DataPositionHook', 'LossCurveHook', 'MomentumUpdateHook', 'PREEMPTED_EXIT_CODE',
+           'PreemptionHook', 'ProgressBarHook', 'QueueHook', 'RNGStateHook', 'SafeCheckpointHook']
