@@ -55,10 +55,11 @@ class ToyData(Dataset):
         return dict(inputs=item)
 
 
-def default_hooks(**checkpoint) -> dict:
-    """``default_hooks`` of configs/_base_/default_runtime.py, checkpoint hook updated."""
+def default_hooks(drop=(), **checkpoint) -> dict:
+    """``default_hooks`` of configs/_base_/default_runtime.py, checkpoint hook updated,
+    the hooks named in ``drop`` left out."""
     hooks = copy.deepcopy(Config.fromfile(str(DEFAULT_RUNTIME)).default_hooks.to_dict())
-    for name in ('progress_bar', 'loss_curve'):  # console and PNG output only
+    for name in ('progress_bar', 'loss_curve', *drop):  # console and PNG output only
         hooks.pop(name, None)
     hooks['checkpoint'].update(checkpoint)
     return hooks
@@ -67,7 +68,7 @@ def default_hooks(**checkpoint) -> dict:
 def toy_runner(work_dir, epochs: int = 2, queue_len: int = 8, resume: bool = False,
                load_from: Optional[str] = None, n: int = 10, batch_size: int = 2,
                sampler: str = 'ResumableSampler', num_workers: int = 0, noise: float = 0.0,
-               **checkpoint) -> Runner:
+               drop_hooks=(), **checkpoint) -> Runner:
     """A Runner over :class:`ToyData` (``n / batch_size`` iterations per epoch)."""
     checkpoint.setdefault('interval', 1)
     workers = dict(num_workers=num_workers)
@@ -84,6 +85,6 @@ def toy_runner(work_dir, epochs: int = 2, queue_len: int = 8, resume: bool = Fal
                               collate_fn=dict(type='default_collate')),
         train_cfg=dict(by_epoch=True, max_epochs=epochs),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
-        default_hooks=default_hooks(**checkpoint), resume=resume, load_from=load_from,
+        default_hooks=default_hooks(drop_hooks, **checkpoint), resume=resume, load_from=load_from,
         randomness=dict(seed=0), log_level='WARNING',
         experiment_name=f'toy_run_{next(_RUN_IDS)}')

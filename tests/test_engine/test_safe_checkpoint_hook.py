@@ -116,6 +116,27 @@ def test_inside_an_epoch_with_a_sampler_that_cannot_skip_is_refused(tmp_path):
         runner.train()
 
 
+def test_inside_an_epoch_without_the_data_position_is_refused(tmp_path):
+    toy_runner(tmp_path, epochs=2, by_epoch=False, interval=3).train()
+    old = safe_torch_load(str(tmp_path / 'iter_6.pth'))  # as an older version saved it
+    del old['meta']['data_position']
+    torch.save(old, tmp_path / 'old.pth')
+    runner = toy_runner(tmp_path, epochs=2, by_epoch=False, interval=3, resume=True,
+                        load_from=str(tmp_path / 'old.pth'))
+    with pytest.raises(ValueError, match=r'old.pth was saved inside an epoch \(iteration 6, 1 into '
+                                         r'epoch 2 of 5 iterations\) without its data position'):
+        runner.train()
+    runner = toy_runner(tmp_path, epochs=2, by_epoch=False, interval=3, resume=True,
+                        load_from=str(tmp_path / 'iter_6.pth'), drop_hooks=['data_position'])
+    with pytest.raises(ValueError, match=r'this run has no DataPositionHook to continue it'):
+        runner.train()
+
+
+def test_auto_resume_in_an_empty_work_dir_starts_the_run(tmp_path):
+    toy_runner(tmp_path, epochs=1, resume=True).train()  # the first launch of a requeued job
+    assert safe_torch_load(str(tmp_path / 'epoch_1.pth'))['meta']['iter'] == ITERS_PER_EPOCH
+
+
 def test_inside_an_epoch_with_another_batch_size_is_refused(tmp_path):
     toy_runner(tmp_path, epochs=2, n=12, by_epoch=False, interval=4).train()  # 6 per epoch
     runner = toy_runner(tmp_path, epochs=2, n=12, batch_size=3, by_epoch=False, interval=4,

@@ -110,8 +110,10 @@ class DataPositionHook(Hook):
                         batches_per_epoch=per_epoch, batch_size=loader.batch_size,
                         num_workers=loader.num_workers, world_size=get_world_size(),
                         sampler_seed=getattr(loader.sampler, 'seed', None))
-        if consumed:
-            position['per_rank'] = self._gathered
+        if consumed:  # gathered on every rank by SafeCheckpointHook just before this save
+            local = [dict(epoch_start_rng=self._epoch_start_rng, workers=dict(self._worker_states))]
+            position['per_rank'] = self._gathered or (local if get_world_size() == 1 else None)
+        self._gathered = None
         meta['data_position'] = position
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
@@ -152,6 +154,15 @@ class DataPositionHook(Hook):
                 f'{where} and the sampler {type(loader.sampler).__name__} cannot start an epoch '
                 "part-way: set train_dataloader.sampler.type='ResumableSampler' (same order), "
                 'or resume from an epoch checkpoint (epoch_N.pth)')
+        if not position.get('per_rank') or len(position['per_rank']) != position['world_size']:
+            raise MidEpochResumeError(
+                f'{where} without the state of every process (saved without SafeCheckpointHook); '
+                'resume from an epoch checkpoint (epoch_N.pth)')
+        if loader.num_workers and loader.persistent_workers:
+            raise MidEpochResumeError(
+                f'{where} and this run keeps its loader workers across epochs, whose random '
+                'streams then run on from the resumed epoch: set '
+                'train_dataloader.persistent_workers=False, or resume from an epoch checkpoint')
         now = dict(world_size=get_world_size(), batch_size=loader.batch_size,
                    num_workers=loader.num_workers, batches_per_epoch=per_epoch)
         for key, value in now.items():

@@ -173,21 +173,27 @@ class SafeCheckpointHook(CheckpointHook):
         if saved_size is not None and saved_size != size:
             if position.get('consumed_batches'):
                 raise MidEpochResumeError(
-                    f'{source} was saved inside an epoch by {saved_size} processes and this run '
-                    f'has {size}: the data order within an epoch is per world size; resume on '
-                    f'{saved_size} processes, or from an epoch checkpoint (epoch_N.pth)')
+                    f'{source} was saved inside an epoch at world size {saved_size} and this run '
+                    f'has world size {size}: the data order within an epoch is per world size; '
+                    f'resume on {saved_size} processes, or from an epoch checkpoint (epoch_N.pth)')
             runner.logger.warning(
-                f'resuming a run of {saved_size} processes on {size}: epoch {meta["epoch"]} '
-                f'continues with {per_epoch} iterations per epoch (the global batch changes; '
+                f'resuming a run of world size {saved_size} at world size {size}: after epoch '
+                f'{meta["epoch"]}, {per_epoch} iterations per epoch (the global batch changes, '
                 'the learning rate does not)')
             meta['iter'] = meta['epoch'] * per_epoch  # MMEngine sets the loop's counter from it
             return
         if meta['iter'] == meta['epoch'] * per_epoch:
             return
+        where = (f'{source} was saved inside an epoch (iteration {meta["iter"]}, '
+                 f'{meta["iter"] - meta["epoch"] * per_epoch} into epoch {meta["epoch"] + 1} of '
+                 f'{per_epoch} iterations)')
+        if not position:
+            raise MidEpochResumeError(
+                f'{where} without its data position (no DataPositionHook in that run), and the '
+                'epoch loop would replay the whole epoch: resume from an epoch checkpoint '
+                '(epoch_N.pth)')
         if not any(type(h).__name__ == 'DataPositionHook' for h in runner.hooks):
             raise MidEpochResumeError(
-                f'{source} was saved inside an epoch (iteration {meta["iter"]}, '
-                f'{meta["iter"] - meta["epoch"] * per_epoch} into epoch {meta["epoch"] + 1} of '
-                f'{per_epoch} iterations) and this run has no DataPositionHook to continue it '
-                'there: add default_hooks.data_position=dict(type=\'DataPositionHook\') '
+                f'{where} and this run has no DataPositionHook to continue it there: add '
+                "default_hooks.data_position=dict(type='DataPositionHook') "
                 '(configs/_base_/default_runtime.py has it), or resume from an epoch checkpoint')
