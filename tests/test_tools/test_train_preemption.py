@@ -1,5 +1,6 @@
 """tools/train.py preempted by SIGTERM inside an epoch, then resumed: the same run as without."""
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -17,16 +18,19 @@ def _preempted_run(work_dir, config, env):
     """Start training, send SIGTERM from here while iteration STOP_AT is in progress."""
     command = [sys.executable, 'tools/train.py', str(config), '--work-dir', str(work_dir),
                '--cfg-options', *TINY, *EPOCHS]
-    process = subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **env},
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    marker = work_dir / 'waiting'
-    deadline = time.monotonic() + 300
-    while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert marker.exists(), 'the run never reached the iteration to preempt'
-    process.send_signal(15)  # SIGTERM, as slurm, Kubernetes and spot instances send it
-    output, _ = process.communicate(timeout=300)
-    return process.returncode, output
+    log = work_dir.parent / f'{work_dir.name}.out'  # a file, not a pipe nobody reads meanwhile
+    with open(log, 'w') as out:
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **env},
+                                   stdout=out, stderr=subprocess.STDOUT, text=True)
+        marker = work_dir / 'waiting'
+        deadline = time.monotonic() + 300
+        while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if marker.exists():
+            process.send_signal(signal.SIGTERM)  # as slurm, Kubernetes and spot instances do
+        process.wait(timeout=300)
+    assert marker.exists(), 'the run never reached the iteration to preempt: ' + log.read_text()[-3000:]
+    return process.returncode, log.read_text()
 
 
 def test_sigterm_inside_epoch_2_checkpoints_and_resumes_to_the_uninterrupted_run(cifar_root, tmp_path):
