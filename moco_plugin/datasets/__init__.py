@@ -14,12 +14,13 @@ from moco_plugin.datasets.label_files import (LabelSet, dataset_fingerprint, ima
                                               make_label_set, read_label_file, write_label_file)
 from moco_plugin.datasets.label_subset import (LabelSubsetDataset, balanced_label_indices,
                                                balanced_label_set)
+from moco_plugin.datasets.resumable_sampler import ResumableSampler
 from moco_plugin.datasets.stl10 import STL10
 from moco_plugin.datasets.worker_init import worker_init_from_torch_seed
 
 __all__ = ['ArrayImageDataset', 'BaseImageDataset', 'CIFAR10', 'CIFAR100', 'CorruptImageError',
            'CsvImageDataset', 'DeviceArrayDataset', 'HeldOutPartDataset', 'ImageFilesDataset', 'ImageFolderDataset',
-           'LabelSet', 'LabelSubsetDataset', 'STL10', 'balanced_label_indices',
+           'LabelSet', 'LabelSubsetDataset', 'ResumableSampler', 'STL10', 'balanced_label_indices',
            'balanced_label_set', 'build_pipeline', 'dataset_fingerprint', 'image_ids',
            'list_image_files', 'load_rgb', 'make_label_set', 'read_label_file',
            'worker_init_from_torch_seed', 'write_label_file']

@@ -28,6 +28,10 @@ class CheckpointMismatchError(ValueError):
     """A checkpoint does not fit the model it is loaded into (one line, names the keys)."""
 
 
+class MidEpochResumeError(ValueError):
+    """A checkpoint saved inside an epoch cannot be continued exactly (one line, names why)."""
+
+
 def first_names(names: Sequence[str], limit: int = 3) -> str:
     """``'a, b, c and 7 more'``."""
     shown = ', '.join(names[:limit])

@@ -79,12 +79,69 @@ def test_resume_with_another_queue_len_is_refused(tmp_path):
         runner.train()
 
 
-def test_resume_from_a_checkpoint_saved_inside_an_epoch_is_refused(tmp_path):
+@pytest.mark.parametrize('num_workers', [0, 2])
+def test_resume_inside_an_epoch_equals_the_uninterrupted_run(tmp_path, num_workers):
+    """Checkpoints after 1, 3 and 6 iterations (5 per epoch) resume bit-exactly.
+
+    The items get random noise where they are loaded (the main process, or data-loader
+    workers: 2 of them, so resuming at batch 1 or 3 gives the first new worker the role of
+    worker 1 of the interrupted epoch, at 1 before that worker produced anything).
+    """
+    options = dict(epochs=2, by_epoch=False, interval=1, max_keep_ckpts=-1, noise=1.0,
+                   num_workers=num_workers)
+    toy_runner(tmp_path / 'straight', **options).train()
+    expected = safe_torch_load(str(tmp_path / 'straight' / 'iter_10.pth'))
+    for done in (1, 3, 6):
+        work_dir = tmp_path / f'from_{done}'
+        work_dir.mkdir()
+        source = tmp_path / 'straight' / f'iter_{done}.pth'
+        (work_dir / source.name).write_bytes(source.read_bytes())
+        toy_runner(work_dir, resume=True, load_from=str(work_dir / source.name), **options).train()
+        final = safe_torch_load(str(work_dir / 'iter_10.pth'))
+        assert final['meta']['iter'] == 10
+        for key, value in expected['state_dict'].items():
+            assert torch.equal(final['state_dict'][key], value), (done, key)
+        assert torch.equal(final['meta']['rng_state']['torch'], expected['meta']['rng_state']['torch'])
+        momenta = [(s.get('momentum_buffer'), t.get('momentum_buffer')) for s, t in zip(
+            final['optimizer']['state'].values(), expected['optimizer']['state'].values())]
+        assert all(a is None and b is None or torch.equal(a, b) for a, b in momenta)
+
+
+def test_inside_an_epoch_with_a_sampler_that_cannot_skip_is_refused(tmp_path):
     toy_runner(tmp_path, epochs=2, by_epoch=False, interval=3).train()  # iter_3, iter_6, iter_9
     runner = toy_runner(tmp_path, epochs=2, by_epoch=False, interval=3, resume=True,
-                        load_from=str(tmp_path / 'iter_6.pth'))
-    with pytest.raises(ValueError, match=r'iteration 6, 1 into epoch 2 of 5 '
-                                                  r'iterations.*epoch_N.pth'):
+                        load_from=str(tmp_path / 'iter_6.pth'), sampler='DefaultSampler')
+    with pytest.raises(ValueError, match=r'saved inside epoch 2 \(1 batches done\) and the '
+                                         r"sampler DefaultSampler .*type='ResumableSampler'"):
+        runner.train()
+
+
+def test_inside_an_epoch_without_the_data_position_is_refused(tmp_path):
+    toy_runner(tmp_path, epochs=2, by_epoch=False, interval=3).train()
+    old = safe_torch_load(str(tmp_path / 'iter_6.pth'))  # as an older version saved it
+    del old['meta']['data_position']
+    torch.save(old, tmp_path / 'old.pth')
+    runner = toy_runner(tmp_path, epochs=2, by_epoch=False, interval=3, resume=True,
+                        load_from=str(tmp_path / 'old.pth'))
+    with pytest.raises(ValueError, match=r'old.pth was saved inside an epoch \(iteration 6, 1 into '
+                                         r'epoch 2 of 5 iterations\) without its data position'):
+        runner.train()
+    runner = toy_runner(tmp_path, epochs=2, by_epoch=False, interval=3, resume=True,
+                        load_from=str(tmp_path / 'iter_6.pth'), drop_hooks=['data_position'])
+    with pytest.raises(ValueError, match=r'this run has no DataPositionHook to continue it'):
+        runner.train()
+
+
+def test_auto_resume_in_an_empty_work_dir_starts_the_run(tmp_path):
+    toy_runner(tmp_path, epochs=1, resume=True).train()  # the first launch of a requeued job
+    assert safe_torch_load(str(tmp_path / 'epoch_1.pth'))['meta']['iter'] == ITERS_PER_EPOCH
+
+
+def test_inside_an_epoch_with_another_batch_size_is_refused(tmp_path):
+    toy_runner(tmp_path, epochs=2, n=12, by_epoch=False, interval=4).train()  # 6 per epoch
+    runner = toy_runner(tmp_path, epochs=2, n=12, batch_size=3, by_epoch=False, interval=4,
+                        resume=True, load_from=str(tmp_path / 'iter_4.pth'))
+    with pytest.raises(ValueError, match=r'with batch_size 2 and this run has 3'):
         runner.train()
 
 
@@ -139,7 +196,7 @@ def test_checkpoints_record_the_training_resolution():
     cfg = Config(dict(model=dict(data_preprocessor=dict(batch_augment=dict(size=24)))))
     checkpoint = {'meta': {'epoch': 1}}
     hook.before_save_checkpoint(SimpleNamespace(cfg=cfg), checkpoint)
-    assert checkpoint['meta'] == {'epoch': 1, 'training_image_size': 24}
+    assert checkpoint['meta'] == {'epoch': 1, 'training_image_size': 24, 'world_size': 1}
     untouched = {'meta': {}}  # a config that names no view size records nothing
     hook.before_save_checkpoint(SimpleNamespace(cfg=Config(dict(model=dict()))), untouched)
-    assert untouched == {'meta': {}}
+    assert untouched == {'meta': {'world_size': 1}}

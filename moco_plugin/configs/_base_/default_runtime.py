@@ -13,6 +13,10 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # RNG states go into checkpoints so that a resumed run replays the uninterrupted one
     rng_state=dict(type='RNGStateHook'),
+    # a checkpoint saved inside an epoch continues there exactly (sampler, workers' RNG)
+    data_position=dict(type='DataPositionHook'),
+    # SIGTERM / SIGUSR1: checkpoint after the step in progress, exit 75 (resume with --resume)
+    preemption=dict(type='PreemptionHook', signals=('SIGTERM', 'SIGUSR1'), exit_code=75),
     progress_bar=dict(type='ProgressBarHook'),
     loss_curve=dict(type='LossCurveHook'),
 )

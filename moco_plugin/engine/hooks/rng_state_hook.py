@@ -65,9 +65,10 @@ class RNGStateHook(Hook):
     :func:`seed_rank_stream`); an epoch checkpoint holds every rank's state
     (``meta['rng_state_per_rank']``; ``meta['rng_state']`` is rank 0's) and each
     rank gets its own back on resume. Only rank 0 saves checkpoints (MMEngine
-    runs ``before_save_checkpoint`` there alone), so the states are gathered at
-    the end of each epoch, just before the checkpoint hook (priority 89, it has
-    90) and after every other hook that may draw numbers (the k-NN monitor).
+    runs ``before_save_checkpoint`` there alone), so the states are gathered by
+    :meth:`gather_before_save`, which ``SafeCheckpointHook`` calls on every rank
+    just before each save (at the end of an epoch, after every other hook that may
+    draw numbers such as the k-NN monitor, or inside one).
     """
 
     priority = 89  # after_train_epoch just before CheckpointHook (VERY_LOW = 90)
@@ -76,7 +77,7 @@ class RNGStateHook(Hook):
         self._restored = False
         self._gathered = None  # (iteration, [state of each rank])
 
-    def after_train_epoch(self, runner) -> None:
+    def gather_before_save(self, runner) -> None:
         if get_world_size() > 1:  # a collective: every rank passes here
             self._gathered = (runner.iter, all_gather_object(get_rng_state()))
 

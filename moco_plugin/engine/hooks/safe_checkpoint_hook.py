@@ -2,20 +2,18 @@
 from __future__ import annotations
 
 import os.path as osp
+from typing import Optional
 
-from mmengine.dist import barrier, is_main_process
+from mmengine.dist import barrier, get_world_size, is_main_process
 from mmengine.hooks import CheckpointHook
 from mmengine.model import is_model_wrapper
 
-from moco_plugin.engine.checkpoint_checks import (check_load_state, check_resume_state,
-                                                  checkpoint_to_resume)
+from moco_plugin.engine.checkpoint_checks import (MidEpochResumeError, check_load_state,
+                                                  check_resume_state, checkpoint_to_resume)
+from moco_plugin.engine.checkpoint_space import space_warning, write_failure
 from moco_plugin.registry import HOOKS
 from moco_plugin.utils.atomic_io import atomic_write_text, remove_partial_writes
 from moco_plugin.utils.config_files import training_image_size
-
-
-class MidEpochResumeError(ValueError):
-    """A checkpoint saved inside an epoch cannot be resumed exactly by the epoch loop."""
 
 
 @HOOKS.register_module()
@@ -35,8 +33,14 @@ class SafeCheckpointHook(CheckpointHook):
       otherwise train on with a re-initialised queue), on ``load_from`` every module
       the file holds must be whole (a missing block would be left random); both
       refuse in one line;
-    * resuming a checkpoint saved inside an epoch (``by_epoch=False``) under the epoch
-      loop is refused: the loop would replay the whole epoch, not continue it;
+    * a checkpoint saved inside an epoch (``by_epoch=False`` intervals, :meth:`save_now` on a
+      preemption signal) is continued where it stopped by ``DataPositionHook``; without
+      that hook, or on another number of processes, the resume is refused in one line
+      (the epoch loop would replay the epoch); an epoch checkpoint resumed on another
+      number of processes continues with the iteration counter of the new world size;
+    * a save that fails for a full disk or an unwritable folder ends the run in one line
+      naming the file, the last whole checkpoint and the fix, and a save the free space
+      cannot hold (less than the last checkpoint's size) is warned about first;
     * ``meta['training_image_size']`` records the side of the training views, so an
       evaluation of the checkpoint on any dataset crops at the resolution it learnt.
     * ``meta['precision']`` records the precision the run trained in and why
@@ -46,6 +50,7 @@ class SafeCheckpointHook(CheckpointHook):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._resume_source = None
+        self.saved_iter = None  # meta['iter'] of the last checkpoint this run wrote
 
     def before_run(self, runner) -> None:
         super().before_run(runner)
@@ -74,31 +79,72 @@ class SafeCheckpointHook(CheckpointHook):
                 outdated = self.keep_ckpt_ids.popleft()
             self.keep_ckpt_ids.append(step)
             runner.message_hub.update_info('keep_ckpt_ids', list(self.keep_ckpt_ids))
-
-        ckpt_filename = self.filename_tmpl.format(step)
-        self.last_ckpt = self.file_backend.join_path(self.out_dir, ckpt_filename)
-        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-        runner.save_checkpoint(
-            self.out_dir, ckpt_filename, self.file_client_args, save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler, meta=meta, by_epoch=self.by_epoch,
-            backend_args=self.backend_args, **self.args)
-        if not is_main_process():
-            return
-        atomic_write_text(str(self.last_ckpt), osp.join(runner.work_dir, 'last_checkpoint'))
-        if outdated is not None:  # only now that the new checkpoint is in place
+        self._write(runner, self.filename_tmpl.format(step), meta, self.by_epoch)
+        if outdated is not None and is_main_process():  # only now that the new one is in place
             path = self.file_backend.join_path(self.out_dir, self.filename_tmpl.format(outdated))
             if self.file_backend.isfile(path):
                 self.file_backend.remove(path)
             elif self.file_backend.isdir(path):  # deepspeed saves folders
                 self.file_backend.rmtree(path)
 
+    def save_now(self, runner, at_epoch_end: bool) -> str:
+        """Checkpoint the run where it stands (a preemption; every rank calls it).
+
+        At the end of an epoch the file is the epoch's (``epoch_N.pth``); inside an epoch,
+        after the step that just finished, ``iter_N.pth`` (N iterations done), which
+        ``--resume`` continues exactly (``DataPositionHook``). Neither counts towards
+        ``max_keep_ckpts``. Returns the path.
+        """
+        if at_epoch_end:
+            meta = dict(epoch=runner.epoch + 1, iter=runner.iter)
+            template = self.filename_tmpl if self.by_epoch else 'epoch_{}.pth'
+            return self._write(runner, template.format(runner.epoch + 1), meta, True)
+        meta = dict(epoch=runner.epoch, iter=runner.iter + 1)
+        return self._write(runner, f'iter_{runner.iter + 1}.pth', meta, False)
+
+    def _last_whole_checkpoint(self, runner) -> Optional[str]:
+        record = osp.join(runner.work_dir, 'last_checkpoint')
+        recorded = open(record).read().strip() if osp.isfile(record) else None
+        return checkpoint_to_resume(runner.work_dir, recorded)
+
+    def _write(self, runner, filename: str, meta: dict, by_epoch: bool) -> str:
+        for hook in runner.hooks:  # collectives (per-rank states): every rank passes here
+            if hasattr(hook, 'gather_before_save'):
+                hook.gather_before_save(runner)
+        path = str(self.file_backend.join_path(self.out_dir, filename))
+        last_whole = None
+        if is_main_process():
+            last_whole = self._last_whole_checkpoint(runner)
+            warning = space_warning(self.out_dir, last_whole)
+            if warning:
+                runner.logger.warning(warning)
+        self.last_ckpt = path
+        runner.message_hub.update_info('last_ckpt', path)
+        try:
+            runner.save_checkpoint(
+                self.out_dir, filename, self.file_client_args, save_optimizer=self.save_optimizer,
+                save_param_scheduler=self.save_param_scheduler, meta=meta, by_epoch=by_epoch,
+                backend_args=self.backend_args, **self.args)
+            if is_main_process():
+                atomic_write_text(path, osp.join(runner.work_dir, 'last_checkpoint'))
+        except OSError as err:
+            failure = write_failure(err, path, last_whole)
+            if failure is None:
+                raise
+            runner.logger.error(str(failure))
+            raise failure from err
+        self.saved_iter = meta['iter']
+        return path
+
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         size = training_image_size(runner.cfg)
+        meta = checkpoint.setdefault('meta', {})
         if size:
-            checkpoint.setdefault('meta', {})['training_image_size'] = size
+            meta['training_image_size'] = size
+        meta['world_size'] = get_world_size()
         precision = runner.cfg.get('precision_choice')  # set by tools/train.py --precision
         if precision:
-            checkpoint.setdefault('meta', {})['precision'] = dict(precision)
+            meta['precision'] = dict(precision)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
@@ -109,7 +155,7 @@ class SafeCheckpointHook(CheckpointHook):
         try:
             if runner._resume:
                 check_resume_state(state, expected, source)
-                self._check_epoch_boundary(runner, checkpoint, source)
+                self._check_position(runner, checkpoint, source)
                 return
             unexpected = check_load_state(state, expected, source)
         except ValueError as err:
@@ -121,16 +167,38 @@ class SafeCheckpointHook(CheckpointHook):
                                   f'{", ".join(unexpected[:5])}')
 
     @staticmethod
-    def _check_epoch_boundary(runner, checkpoint: dict, source: str) -> None:
+    def _check_position(runner, checkpoint: dict, source: str) -> None:
         meta = checkpoint.get('meta') or {}
         loop = runner.train_loop
         if 'epoch' not in meta or 'iter' not in meta or not hasattr(loop, 'max_epochs'):
             return  # the iteration loop continues by skipping batches
-        per_epoch = len(loop.dataloader)
-        if meta['iter'] != meta['epoch'] * per_epoch:
+        per_epoch = loop.max_iters // loop.max_epochs
+        saved_size, size = meta.get('world_size'), get_world_size()
+        position = meta.get('data_position') or {}
+        if saved_size is not None and saved_size != size:
+            if position.get('consumed_batches'):
+                raise MidEpochResumeError(
+                    f'{source} was saved inside an epoch at world size {saved_size} and this run '
+                    f'has world size {size}: the data order within an epoch is per world size; '
+                    f'resume on {saved_size} processes, or from an epoch checkpoint (epoch_N.pth)')
+            runner.logger.warning(
+                f'resuming a run of world size {saved_size} at world size {size}: after epoch '
+                f'{meta["epoch"]}, {per_epoch} iterations per epoch (the global batch changes, '
+                'the learning rate does not)')
+            meta['iter'] = meta['epoch'] * per_epoch  # MMEngine sets the loop's counter from it
+            return
+        if meta['iter'] == meta['epoch'] * per_epoch:
+            return
+        where = (f'{source} was saved inside an epoch (iteration {meta["iter"]}, '
+                 f'{meta["iter"] - meta["epoch"] * per_epoch} into epoch {meta["epoch"] + 1} of '
+                 f'{per_epoch} iterations)')
+        if not position:
             raise MidEpochResumeError(
-                f'{source} was saved inside an epoch (iteration {meta["iter"]}, '
-                f'{meta["iter"] - meta["epoch"] * per_epoch} into epoch {meta["epoch"] + 1} of '
-                f'{per_epoch} iterations) and the epoch loop would replay that whole epoch: '
-                'resume from an epoch checkpoint (epoch_N.pth; keep by_epoch=True on the '
-                'checkpoint hook)')
+                f'{where} without its data position (no DataPositionHook in that run), and the '
+                'epoch loop would replay the whole epoch: resume from an epoch checkpoint '
+                '(epoch_N.pth)')
+        if not any(type(h).__name__ == 'DataPositionHook' for h in runner.hooks):
+            raise MidEpochResumeError(
+                f'{where} and this run has no DataPositionHook to continue it there: add '
+                "default_hooks.data_position=dict(type='DataPositionHook') "
+                '(configs/_base_/default_runtime.py has it), or resume from an epoch checkpoint')

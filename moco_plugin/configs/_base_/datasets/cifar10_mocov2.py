@@ -10,7 +10,7 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=False,  # fresh workers each epoch: their seeds follow the (checkpointed) RNG
     drop_last=True,  # the queue must receive whole batches
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='ResumableSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
     worker_init_fn=dict(type='moco_plugin.worker_init_from_torch_seed'),
     dataset=dict(type=dataset_type, data_root=data_root, split='train', in_memory=True,

@@ -9,7 +9,7 @@ train_dataloader = dict(
     num_workers=8,
     persistent_workers=False,
     drop_last=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='ResumableSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
     worker_init_fn=dict(type='moco_plugin.worker_init_from_torch_seed'),
     dataset=dict(type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline),
