@@ -7,7 +7,8 @@ its centroid taken from that search (no ``N x D`` difference array).
 """
 from __future__ import annotations
 
-from typing import Optional, Tuple
+import time
+from typing import Dict, Optional, Tuple
 
 import faiss
 import numpy as np
@@ -18,6 +19,9 @@ import numpy as np
 FIT_POINTS = 131_072
 FIT_PER_CENTROID = 10
 NORMALIZE_CHUNK = 65_536
+KMEANS_ITERATIONS = 20
+# Timings of the last kmeans_assign call (fit and assignment), for benchmarks.
+LAST_RUN: Dict[str, float] = {}
 
 
 def prepare(embeddings: np.ndarray, normalize: bool = True,
@@ -40,7 +44,7 @@ def fit_size(n: int, k: int, fit_points: Optional[int] = None) -> int:
     return int(min(n, max(wanted, k)))
 
 
-def kmeans_assign(x: np.ndarray, k: int, seed: int = 0, iterations: int = 20,
+def kmeans_assign(x: np.ndarray, k: int, seed: int = 0, iterations: int = KMEANS_ITERATIONS,
                   fit_points: Optional[int] = None
                   ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """faiss k-means of prepared points ``x``: ``(centroids, assignment, squared distance)``.
@@ -51,6 +55,7 @@ def kmeans_assign(x: np.ndarray, k: int, seed: int = 0, iterations: int = 20,
     if not 1 <= k <= len(x):
         raise ValueError(f'k-means needs 1 <= k <= {len(x)} points, got k={k}')
     n_fit = fit_size(len(x), k, fit_points)
+    tick = time.perf_counter()
     sample = x if n_fit == len(x) else x[np.sort(
         np.random.default_rng(seed).choice(len(x), n_fit, replace=False))]
     # The sample is chosen here; faiss must not subsample again (max_points_per_centroid)
@@ -59,14 +64,18 @@ def kmeans_assign(x: np.ndarray, k: int, seed: int = 0, iterations: int = 20,
                          max_points_per_centroid=n_fit // k + 1, min_points_per_centroid=1)
     model.train(sample)
     del sample
+    fitted = time.perf_counter()
     index = faiss.IndexFlatL2(x.shape[1])
     index.add(model.centroids)
     squared, assignment = index.search(x, 1)
+    LAST_RUN.clear()
+    LAST_RUN.update(k=k, fit_points=n_fit, iterations=iterations, fit_s=fitted - tick,
+                    assign_s=time.perf_counter() - fitted)
     return (model.centroids, assignment.reshape(-1).astype(np.int64),
             np.maximum(squared.reshape(-1), 0))
 
 
-def kmeans(embeddings: np.ndarray, k: int, seed: int = 0, iterations: int = 20,
+def kmeans(embeddings: np.ndarray, k: int, seed: int = 0, iterations: int = KMEANS_ITERATIONS,
            normalize: bool = True, fit_points: Optional[int] = None
            ) -> Tuple[np.ndarray, np.ndarray]:
     """faiss k-means (on L2-normalised embeddings by default): ``(centroids, assignment)``."""
@@ -76,8 +85,8 @@ def kmeans(embeddings: np.ndarray, k: int, seed: int = 0, iterations: int = 20,
 
 
 def diversity_picks(embeddings: np.ndarray, budget: int, candidates: np.ndarray, seed: int = 0,
-                    normalize: bool = True, fit_points: Optional[int] = None
-                    ) -> Tuple[np.ndarray, np.ndarray]:
+                    normalize: bool = True, fit_points: Optional[int] = None,
+                    iterations: int = KMEANS_ITERATIONS) -> Tuple[np.ndarray, np.ndarray]:
     """One candidate per k-means cluster (``budget`` clusters), the one nearest its centre.
 
     Args:
@@ -97,7 +106,7 @@ def diversity_picks(embeddings: np.ndarray, budget: int, candidates: np.ndarray,
     if budget > len(candidates):
         raise ValueError(f'budget {budget} is larger than the {len(candidates)} candidates')
     x = prepare(embeddings, normalize, candidates)
-    _, assignment, distance = kmeans_assign(x, budget, seed, fit_points=fit_points)
+    _, assignment, distance = kmeans_assign(x, budget, seed, iterations, fit_points)
     del x
     # Positions (into candidates) sorted by cluster, then distance, then position: the
     # first of each cluster is its nearest member.

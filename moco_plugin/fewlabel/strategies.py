@@ -11,7 +11,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from moco_plugin.fewlabel.diversity import diversity_picks
+from moco_plugin.fewlabel.diversity import KMEANS_ITERATIONS, diversity_picks
 from moco_plugin.fewlabel.typiclust import MAX_CLUSTERS, typiclust_picks
 from moco_plugin.fewlabel.uncertainty import SCORES, above_thresholds, top_ranked, uncertainty
 
@@ -49,7 +49,8 @@ def select(strategy: str, budget: int, pool_size: int, labelled: np.ndarray,
            probs: Optional[np.ndarray] = None, embeddings: Optional[np.ndarray] = None,
            seed: int = 0, thresholds: Optional[Dict[str, float]] = None,
            fill: bool = True, max_clusters: int = MAX_CLUSTERS,
-           fit_points: Optional[int] = None) -> Selection:
+           fit_points: Optional[int] = None, kmeans_iterations: int = KMEANS_ITERATIONS
+           ) -> Selection:
     """Choose ``budget`` images of the unlabelled part of the pool.
 
     Args:
@@ -67,6 +68,7 @@ def select(strategy: str, budget: int, pool_size: int, labelled: np.ndarray,
             pass, ``budget`` of them are drawn at random.
         max_clusters: TypiClust's cap on its ``L + B`` clusters (the authors': 500).
         fit_points: Points the k-means fit samples (default ``diversity.fit_size``).
+        kmeans_iterations: Lloyd iterations of the k-means fit.
 
     Raises:
         ValueError: Unknown strategy, budget larger than the unlabelled pool,
@@ -99,18 +101,19 @@ def select(strategy: str, budget: int, pool_size: int, labelled: np.ndarray,
                                                dict(thresholds or DEFAULT_THRESHOLDS), fill)
     elif strategy == 'kmeans':
         picks, clusters = diversity_picks(embeddings, budget, unlabelled, seed,
-                                          fit_points=fit_points)
+                                          fit_points=fit_points, iterations=kmeans_iterations)
         scores = clusters.astype(np.float64)
         info['score'] = 'cluster id'
     elif strategy == 'typiclust':
         picks, scores = typiclust_picks(embeddings, labelled, budget, seed, max_clusters,
-                                        fit_points=fit_points)
+                                        fit_points=fit_points, iterations=kmeans_iterations)
         info['max_clusters'] = max_clusters
         info['score'] = 'typicality'
     else:  # hybrid
         values = uncertainty(probs, 'margin')
         shortlist = top_ranked(values, min(len(unlabelled), HYBRID_PREFILTER * budget), unlabelled)
-        picks, _ = diversity_picks(embeddings, budget, shortlist, seed, fit_points=fit_points)
+        picks, _ = diversity_picks(embeddings, budget, shortlist, seed, fit_points=fit_points,
+                                    iterations=kmeans_iterations)
         scores = values[picks]
         info.update(prefilter=len(shortlist), score='margin')
     picks = np.asarray(picks, dtype=np.int64)

@@ -36,7 +36,7 @@ from typing import Dict, Optional, Tuple
 import faiss
 import numpy as np
 
-from moco_plugin.fewlabel.diversity import kmeans_assign, prepare
+from moco_plugin.fewlabel.diversity import KMEANS_ITERATIONS, kmeans_assign, prepare
 
 TYPICALITY_NEIGHBOURS = 20
 MIN_CLUSTER_SIZE = 5
@@ -113,7 +113,8 @@ def typiclust_picks(embeddings: np.ndarray, labelled: np.ndarray, budget: int, s
                     max_clusters: int = MAX_CLUSTERS, min_cluster_size: int = MIN_CLUSTER_SIZE,
                     neighbours: int = TYPICALITY_NEIGHBOURS,
                     assignment: Optional[np.ndarray] = None, normalize: bool = True,
-                    fit_points: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
+                    fit_points: Optional[int] = None, iterations: int = KMEANS_ITERATIONS
+                    ) -> Tuple[np.ndarray, np.ndarray]:
     """TypiClust picks (see the module docstring for the exact rule).
 
     Args:
@@ -137,7 +138,7 @@ def typiclust_picks(embeddings: np.ndarray, labelled: np.ndarray, budget: int, s
     x = prepare(embeddings, normalize)
     if assignment is None:
         _, assignment, _ = kmeans_assign(x, min(len(labelled) + budget, max_clusters, n), seed,
-                                         fit_points=fit_points)
+                                         iterations, fit_points)
     assignment = np.asarray(assignment, dtype=np.int64)
     sizes = np.bincount(assignment)
     existing = np.bincount(assignment[labelled], minlength=len(sizes))
