@@ -13,7 +13,8 @@ import numpy as np
 
 from moco_plugin.fewlabel.diversity import KMEANS_ITERATIONS, diversity_picks
 from moco_plugin.fewlabel.typiclust import MAX_CLUSTERS, typiclust_picks
-from moco_plugin.fewlabel.uncertainty import SCORES, above_thresholds, top_ranked, uncertainty
+from moco_plugin.fewlabel.uncertainty import (SCORES, above_thresholds, max_knn_entropy, top_ranked,
+                                              uncertainty)
 
 # The strategies and what they need: 'probs' (a teacher), 'embeddings', or neither.
 STRATEGIES: Dict[str, tuple] = {
@@ -141,3 +142,17 @@ def _threshold_picks(strategy: str, budget: int, probs: np.ndarray, unlabelled: 
     else:
         picks = passed
     return picks, ranking[picks], info
+
+
+def knn_entropy_warning(thresholds: Optional[Dict[str, float]], strategy: str,
+                        neighbours: Optional[int], num_classes: int) -> Optional[str]:
+    """A loud line when an entropy threshold is above what a k-NN teacher can give."""
+    value = (thresholds or DEFAULT_THRESHOLDS).get('entropy')
+    if not neighbours or value is None or strategy not in ('entropy-threshold', 'intersection'):
+        return None
+    ceiling = max_knn_entropy(neighbours, num_classes)
+    if value <= ceiling:
+        return None
+    return (f'WARNING: entropy threshold {value} can pass nothing: a {neighbours}-NN teacher\'s '
+            f'normalised entropy is at most log {neighbours} / log {num_classes} = {ceiling:.3f}'
+            '; lower it or use --teacher linear')
