@@ -10,6 +10,14 @@ the label, the confidence and the teacher checkpoint's sha256; train a student o
         work_dirs/fewlabel_pretrain/simclr/epoch_2.pth --labels labels.json \\
         --threshold 0.9 --max-per-class 500 --out pseudo.json
 
+Instead of ``--threshold`` (one value for every ``--criteria``: confidence, margin,
+entropy certainty): ``--count N`` / ``--quantile Q`` (per criterion the threshold that N
+images, the top share Q, pass: the same number for each criterion) or ``--target-precision
+P`` (the lowest threshold whose precision, estimated by ``--folds``-fold cross-validation over
+the labelled images, is >= P). ``--student CKPT`` refuses a teacher with the student's
+backbone weights (``--allow-same-teacher``: a loud warning instead); ``train_few_labels.py``
+checks the same from the file.
+
 Where the dataset has true labels (CIFAR-10), ``--curve`` writes the precision and coverage
 of the pseudo-labels for thresholds 0.05..0.95 (JSON and PNG).
 """
@@ -80,6 +88,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                      '--teacher-head or give --threshold/--count/--quantile')
     if args.max_per_class is not None and args.max_per_class < 1:
         parser.error(f'--max-per-class must be >= 1, got {args.max_per_class}')
+    if args.count is not None and args.count < 1:
+        parser.error(f'--count must be >= 1, got {args.count}')
+    if args.quantile is not None and not 0 < args.quantile <= 1:
+        parser.error(f'--quantile must be in (0, 1], got {args.quantile}')
     return args
 
 
@@ -88,6 +100,12 @@ def make_pseudo_labels(args: argparse.Namespace):
     pool_set, pool_cfg = build_split(cfg, args, 'train')
     labels = read_label_file(args.labels, pool_set)
     backbone = load_model(cfg, args.checkpoint, args.seed)
+    if args.student:
+        student = load_model(cfg, args.student, args.seed).weights_sha256
+        warning = check_different_teacher(backbone.weights_sha256, student,
+                                          args.allow_same_teacher)
+        if warning:
+            log(PROG, warning)
     pool = features_of(backbone, pool_set, pool_cfg, args, PROG)
     if args.teacher_head:
         if not osp.isfile(args.teacher_head):
@@ -101,12 +119,6 @@ def make_pseudo_labels(args: argparse.Namespace):
         teacher = train_teacher(args.teacher, FeatureSet(pool.features[labels.indices],
                                                          labels.labels),
                                 len(pool_set.classes), seed=args.seed)
-    if args.student:
-        student = load_model(cfg, args.student, args.seed).weights_sha256
-        warning = check_different_teacher(backbone.weights_sha256, student,
-                                          args.allow_same_teacher)
-        if warning:
-            log(PROG, warning)
     estimate = None
     if args.target_precision is not None:
         held_out = cross_validated_probs(args.teacher, FeatureSet(

@@ -98,6 +98,9 @@ def select_labels(args: argparse.Namespace):
                     embeddings=pool.features, seed=args.seed, thresholds=thresholds,
                     fill=not args.no_fill, max_clusters=args.max_clusters)
     seconds = time.perf_counter() - tick
+    if picked.info.get('n_passed') == 0:
+        log(PROG, f"WARNING: no unlabelled image passes the thresholds {picked.info['thresholds']}"
+            + ('; the picks are the most uncertain instead' if not args.no_fill else ''))
     meta = dict(strategy=args.strategy, budget=args.budget, labels_file=osp.abspath(args.labels),
                 n_labelled=len(labels), embedding_checkpoint=args.checkpoint,
                 embedding_checkpoint_sha256=backbone.checkpoint_sha256,

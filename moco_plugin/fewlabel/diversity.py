@@ -55,7 +55,7 @@ def kmeans_assign(x: np.ndarray, k: int, seed: int = 0, iterations: int = KMEANS
     if not 1 <= k <= len(x):
         raise ValueError(f'k-means needs 1 <= k <= {len(x)} points, got k={k}')
     n_fit = fit_size(len(x), k, fit_points)
-    tick = time.perf_counter()
+    tick, cpu = time.perf_counter(), time.process_time()
     sample = x if n_fit == len(x) else x[np.sort(
         np.random.default_rng(seed).choice(len(x), n_fit, replace=False))]
     # The sample is chosen here; faiss must not subsample again (max_points_per_centroid)
@@ -64,12 +64,13 @@ def kmeans_assign(x: np.ndarray, k: int, seed: int = 0, iterations: int = KMEANS
                          max_points_per_centroid=n_fit // k + 1, min_points_per_centroid=1)
     model.train(sample)
     del sample
-    fitted = time.perf_counter()
+    fitted, fit_cpu = time.perf_counter(), time.process_time() - cpu
     index = faiss.IndexFlatL2(x.shape[1])
     index.add(model.centroids)
     squared, assignment = index.search(x, 1)
     LAST_RUN.clear()
     LAST_RUN.update(k=k, fit_points=n_fit, iterations=iterations, fit_s=fitted - tick,
+                    fit_cpu_s=fit_cpu,
                     assign_s=time.perf_counter() - fitted)
     return (model.centroids, assignment.reshape(-1).astype(np.int64),
             np.maximum(squared.reshape(-1), 0))

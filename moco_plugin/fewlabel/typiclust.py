@@ -24,8 +24,9 @@ Differences, each on purpose:
 * "Recomputed after each pick" is exact but incremental: each member keeps its
   ``2k`` nearest neighbours; a pick masks itself out of the lists, and a cluster is searched
   again only when some member has fewer than ``k`` of them left. At 500 clusters of about
-  1,000 points and 12,800 picks a fresh search per pick is some 13 TFLOP (minutes); the
-  incremental one gives the same picks (tests/test_fewlabel/test_typiclust.py).
+  1,000 points and 12,800 picks a fresh search per pick is some 13 TFLOP (estimated: about
+  4 minutes at the 53 GFLOP/s faiss reaches on one core here); the incremental one gives
+  the authors' picks (tests/test_fewlabel/test_typiclust.py compares pick for pick).
 * The paper's equation uses the mean L2 distance; the authors' code (faiss
   ``IndexFlatL2``) averages *squared* distances. This follows the code.
 """
