@@ -120,7 +120,8 @@ def pseudo_label_warnings(probs: np.ndarray, kept: PseudoLabels, criteria: Seque
     pool = np.ones(len(probs), dtype=bool)
     pool[np.asarray(exclude, dtype=np.int64)] = False
     if not len(kept.indices) and pool.any():
-        best = {k: round(float(certainty(probs, k)[pool].max()), 4) for k in dict.fromkeys(criteria)}
+        best = {k: round(float(certainty(probs, k)[pool].max()), 4)
+                for k in dict.fromkeys(criteria)}
         out.append(f'WARNING: the thresholds {kept.thresholds} pass none of the {int(pool.sum())} '
                    f'unlabelled images (the highest values are {best}); lower them')
     if knn_neighbours and 'entropy' in criteria:

@@ -133,7 +133,8 @@ def typiclust_picks(embeddings: np.ndarray, labelled: np.ndarray, budget: int, s
     n = len(embeddings)
     labelled = np.unique(np.asarray(labelled, dtype=np.int64))
     if budget > n - len(labelled):
-        raise ValueError(f'budget {budget} is larger than the {n - len(labelled)} unlabelled images')
+        raise ValueError(f'budget {budget} is larger than the {n - len(labelled)} unlabelled '
+                         'images')
     if max_clusters < 1:
         raise ValueError(f'max_clusters must be >= 1, got {max_clusters}; pass --max-clusters N')
     x = prepare(embeddings, normalize)

@@ -1,4 +1,4 @@
-"""benchmarks/few_labels_scale.py at a tiny scale (the full run is in benchmarks/few_labels_scale.md)."""
+"""benchmarks/few_labels_scale.py at a tiny scale (the full run: benchmarks/few_labels_scale.md)."""
 import importlib.util
 import json
 
