@@ -29,7 +29,7 @@ import tracemalloc
 import numpy as np
 
 STRATEGIES = ('teacher', 'random', 'least_confidence', 'margin', 'entropy', 'intersection',
-              'hybrid',               'kmeans', 'typiclust', 'typiclust-all')  # typiclust-all: max_clusters = L + B
+              'hybrid', 'kmeans', 'typiclust', 'typiclust-all')  # -all: max_clusters = L + B
 EXTRA = ('pseudo_label',)  # count cut, three criteria, on the teacher's probabilities
 PROBS_USERS = {'least_confidence', 'margin', 'entropy', 'intersection', 'hybrid', 'pseudo_label'}
 QUIET = '/work/QUIET'  # while it exists, someone times the shared machine
@@ -185,7 +185,8 @@ def main(argv=None) -> None:
 
 def table(rows) -> str:
     lines = ['| strategy | wall (s) | CPU (s) | CPU at 20 k-means iterations (s) | peak RSS '
-             '(MiB) | inputs RSS (MiB) | tracemalloc peak (MiB) | classes covered | rare covered | max per class |',
+             '(MiB) | inputs RSS (MiB) | tracemalloc peak (MiB) | classes covered | rare covered '
+             '| max per class |',
              '|---|---|---|---|---|---|---|---|---|---|']
     for r in rows:
         lines.append(f"| {r['strategy']} | {r['seconds']} | {r['cpu_s']} | "
