@@ -30,7 +30,9 @@ def prepare(embeddings: np.ndarray, normalize: bool = True,
 
     Network features compare by direction (cosine), plain points by position.
     """
-    x = np.array(embeddings if rows is None else embeddings[rows], dtype=np.float32, order='C')
+    # one copy: fancy indexing already makes one (np.array would make a second)
+    x = np.array(embeddings, dtype=np.float32, order='C') if rows is None else \
+        np.ascontiguousarray(embeddings[rows], dtype=np.float32)
     if normalize:
         for start in range(0, len(x), NORMALIZE_CHUNK):
             block = x[start:start + NORMALIZE_CHUNK]
