@@ -131,7 +131,7 @@ def main(argv=None) -> None:
     parser.add_argument('--budget', type=int, default=12_800)
     parser.add_argument('--per-class', type=int, default=1, help='labelled images per class')
     parser.add_argument('--noise', type=float, default=2.0, help='per-dimension std '
-                        '(2: the 1-label-per-class linear teacher is about 65 %% right)')
+                        '(2: the 1-label-per-class linear teacher is 82 %% right)')
     parser.add_argument('--strategies', nargs='+', default=list(STRATEGIES + EXTRA))
     parser.add_argument('--kmeans-iterations', type=int, default=20)
     parser.add_argument('--short-kmeans', type=int, metavar='I',
