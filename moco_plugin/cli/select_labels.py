@@ -26,9 +26,12 @@ from moco_plugin.cli.fewlabel_common import (add_model_arguments, contact_sheet,
                                              load_config, load_model, log, pool_and_labels)
 from moco_plugin.datasets.label_files import make_label_set, write_label_file
 from moco_plugin.evaluation.feature_extraction import FeatureSet
-from moco_plugin.fewlabel.strategies import STRATEGIES, check_strategy, select
+from moco_plugin.fewlabel.strategies import (STRATEGIES, check_strategy, knn_entropy_warning,
+                                             select)
 from moco_plugin.fewlabel.teacher import TEACHERS, train_teacher
+from moco_plugin.fewlabel.typiclust import MAX_CLUSTERS
 from moco_plugin.fewlabel.uncertainty import SCORES, check_threshold
+
 
 PROG = 'select_labels.py'
 
@@ -60,9 +63,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='threshold strategies: return fewer than --budget when fewer pass')
     parser.add_argument('--teacher', choices=TEACHERS, default='linear',
                         help='classifier whose probabilities the uncertainty strategies score')
+    parser.add_argument('--max-clusters', type=int, default=MAX_CLUSTERS,
+                        help='typiclust: at most this many of its L + B clusters (the authors\' '
+                             'cap; raise it for budgets above it)')
     parser.add_argument('--out', required=True, help='selection file (JSON)')
     parser.add_argument('--sheet', help='contact sheet PNG (default: --out with .png)')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.max_clusters < 1:
+        parser.error(f'--max-clusters must be >= 1, got {args.max_clusters}')
+    return args
 
 
 def select_labels(args: argparse.Namespace):
@@ -80,11 +89,18 @@ def select_labels(args: argparse.Namespace):
                                                          labels.labels), num_classes,
                                 seed=args.seed)
         probs = teacher.probabilities(pool.features)
+        warning = knn_entropy_warning(thresholds, args.strategy, teacher.neighbours_used(),
+                                      num_classes)
+        if warning:
+            log(PROG, warning)
     # skipped images (rejected by the labeller) are never picked again
     picked = select(args.strategy, args.budget, len(pool), labels.seen(), probs=probs,
                     embeddings=pool.features, seed=args.seed, thresholds=thresholds,
-                    fill=not args.no_fill)
+                    fill=not args.no_fill, max_clusters=args.max_clusters)
     seconds = time.perf_counter() - tick
+    if picked.info.get('n_passed') == 0:
+        log(PROG, f"WARNING: no unlabelled image passes the thresholds {picked.info['thresholds']}"
+            + ('; the picks are the most uncertain instead' if not args.no_fill else ''))
     meta = dict(strategy=args.strategy, budget=args.budget, labels_file=osp.abspath(args.labels),
                 precision=getattr(args, 'precision_choice', None),
                 n_labelled=len(labels), embedding_checkpoint=args.checkpoint,

@@ -37,6 +37,7 @@ from moco_plugin.datasets.label_subset import LabelSubsetDataset, split_label_se
 from moco_plugin.evaluation.feature_extraction import FeatureSet, make_eval_loader
 from moco_plugin.evaluation.linear_probe import LinearProbeSettings
 from moco_plugin.fewlabel.finetune import FinetuneSettings, finetune
+from moco_plugin.fewlabel.pseudo_labels import check_different_teacher
 from moco_plugin.fewlabel.teacher import Teacher, accuracy, train_teacher
 from moco_plugin.registry import DATASETS
 from moco_plugin.utils.atomic_io import atomic_write_bytes, atomic_write_text
@@ -52,6 +53,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     add_model_arguments(parser)
     parser.add_argument('--labels', required=True, help='label file')
     parser.add_argument('--pseudo-labels', nargs='+', default=[], help='pseudo-label files')
+    parser.add_argument('--allow-same-teacher', action='store_true', help='warn instead of '
+                        'refusing pseudo-labels whose teacher has this backbone\'s weights')
     parser.add_argument('--recipe', default='resnet18_linear-fewlabel_cifar10',
                         help='few-label config (path or name in configs/fewlabel/)')
     parser.add_argument('--epochs', type=int, help="override the recipe's epochs")
@@ -103,6 +106,11 @@ def train_few_labels(args: argparse.Namespace) -> Dict[str, Any]:
                          'pseudo-label only the unlabelled images')
     num_classes = len(pool_set.classes)
     backbone = load_model(cfg, args.checkpoint, args.seed)
+    for path, file in zip(args.pseudo_labels, pseudo):  # the report: a *different* teacher
+        warning = check_different_teacher(file.meta.get('teacher_weights_sha256'),
+                                          backbone.weights_sha256, args.allow_same_teacher)
+        if warning:
+            log(PROG, f'{path}: {warning}')
     stem = osp.splitext(args.out)[0]
     result: Dict[str, Any] = dict(
         mode=recipe.mode, recipe=str(find_config(args.recipe)), config=args.config,

@@ -11,8 +11,10 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from moco_plugin.fewlabel.diversity import diversity_picks, typiclust_picks
-from moco_plugin.fewlabel.uncertainty import SCORES, above_thresholds, top_ranked, uncertainty
+from moco_plugin.fewlabel.diversity import KMEANS_ITERATIONS, diversity_picks
+from moco_plugin.fewlabel.typiclust import MAX_CLUSTERS, typiclust_picks
+from moco_plugin.fewlabel.uncertainty import (SCORES, above_thresholds, max_knn_entropy, top_ranked,
+                                              uncertainty)
 
 # The strategies and what they need: 'probs' (a teacher), 'embeddings', or neither.
 STRATEGIES: Dict[str, tuple] = {
@@ -47,7 +49,9 @@ def check_strategy(strategy: str) -> str:
 def select(strategy: str, budget: int, pool_size: int, labelled: np.ndarray,
            probs: Optional[np.ndarray] = None, embeddings: Optional[np.ndarray] = None,
            seed: int = 0, thresholds: Optional[Dict[str, float]] = None,
-           fill: bool = True) -> Selection:
+           fill: bool = True, max_clusters: int = MAX_CLUSTERS,
+           fit_points: Optional[int] = None, kmeans_iterations: int = KMEANS_ITERATIONS
+           ) -> Selection:
     """Choose ``budget`` images of the unlabelled part of the pool.
 
     Args:
@@ -63,6 +67,9 @@ def select(strategy: str, budget: int, pool_size: int, labelled: np.ndarray,
         fill: Threshold strategies: when fewer than ``budget`` pass, fill up with
             the most uncertain of the rest (otherwise return fewer). When more
             pass, ``budget`` of them are drawn at random.
+        max_clusters: TypiClust's cap on its ``L + B`` clusters (the authors': 500).
+        fit_points: Points the k-means fit samples (default ``diversity.fit_size``).
+        kmeans_iterations: Lloyd iterations of the k-means fit.
 
     Raises:
         ValueError: Unknown strategy, budget larger than the unlabelled pool,
@@ -94,16 +101,20 @@ def select(strategy: str, budget: int, pool_size: int, labelled: np.ndarray,
         picks, scores, info = _threshold_picks(strategy, budget, probs, unlabelled, rng,
                                                dict(thresholds or DEFAULT_THRESHOLDS), fill)
     elif strategy == 'kmeans':
-        picks, clusters = diversity_picks(embeddings, budget, unlabelled, seed)
+        picks, clusters = diversity_picks(embeddings, budget, unlabelled, seed,
+                                          fit_points=fit_points, iterations=kmeans_iterations)
         scores = clusters.astype(np.float64)
         info['score'] = 'cluster id'
     elif strategy == 'typiclust':
-        picks, scores = typiclust_picks(embeddings, labelled, budget, seed)
+        picks, scores = typiclust_picks(embeddings, labelled, budget, seed, max_clusters,
+                                        fit_points=fit_points, iterations=kmeans_iterations)
+        info['max_clusters'] = max_clusters
         info['score'] = 'typicality'
     else:  # hybrid
         values = uncertainty(probs, 'margin')
         shortlist = top_ranked(values, min(len(unlabelled), HYBRID_PREFILTER * budget), unlabelled)
-        picks, _ = diversity_picks(embeddings, budget, shortlist, seed)
+        picks, _ = diversity_picks(embeddings, budget, shortlist, seed, fit_points=fit_points,
+                                    iterations=kmeans_iterations)
         scores = values[picks]
         info.update(prefilter=len(shortlist), score='margin')
     picks = np.asarray(picks, dtype=np.int64)
@@ -131,3 +142,17 @@ def _threshold_picks(strategy: str, budget: int, probs: np.ndarray, unlabelled: 
     else:
         picks = passed
     return picks, ranking[picks], info
+
+
+def knn_entropy_warning(thresholds: Optional[Dict[str, float]], strategy: str,
+                        neighbours: Optional[int], num_classes: int) -> Optional[str]:
+    """A loud line when an entropy threshold is above what a k-NN teacher can give."""
+    value = (thresholds or DEFAULT_THRESHOLDS).get('entropy')
+    if not neighbours or value is None or strategy not in ('entropy-threshold', 'intersection'):
+        return None
+    ceiling = max_knn_entropy(neighbours, num_classes)
+    if value <= ceiling:
+        return None
+    return (f'WARNING: entropy threshold {value} can pass nothing: a {neighbours}-NN teacher\'s '
+            f'normalised entropy is at most log {neighbours} / log {num_classes} = {ceiling:.3f}'
+            '; lower it or use --teacher linear')

@@ -42,19 +42,30 @@ class Teacher:
 
     @torch.no_grad()
     def probabilities(self, features: np.ndarray, chunk: int = 8192) -> np.ndarray:
+        """``(N, C)`` float32 class probabilities, computed ``chunk`` rows at a time.
+
+        One float32 output array (1.6 GB at 512,000 x 800), no float64 copies of it.
+        """
+        out = np.empty((len(features), self.num_classes), dtype=np.float32)
+        for start in range(0, len(features), chunk):
+            block = np.ascontiguousarray(features[start:start + chunk], dtype=np.float32)
+            out[start:start + len(block)] = self._probabilities(block)
+        return out
+
+    def _probabilities(self, features: np.ndarray) -> np.ndarray:
         if self.kind == 'linear':
-            out = []
-            for start in range(0, len(features), chunk):
-                x = torch.from_numpy(np.ascontiguousarray(features[start:start + chunk],
-                                                          dtype=np.float32))
-                x = F.normalize(x, dim=1) if self.normalize else x
-                out.append(torch.softmax(self.head(x).double(), dim=1).numpy())
-            return np.concatenate(out)
+            x = torch.from_numpy(features)
+            x = F.normalize(x, dim=1) if self.normalize else x
+            return torch.softmax(self.head(x).double(), dim=1).numpy()
         k = min(self.k, len(self.bank))
         similarities, neighbours = nearest_neighbours(self.bank.features, features, k)
         votes = weighted_vote(similarities, self.bank.labels[neighbours], self.num_classes,
                               self.temperature)
         return votes / votes.sum(axis=1, keepdims=True)
+
+    def neighbours_used(self) -> Optional[int]:
+        """The k-NN teacher's k (at most the labelled images), None for a linear one."""
+        return min(self.k, len(self.bank)) if self.kind == 'knn' else None
 
 
 def train_teacher(kind: str, labelled: FeatureSet, num_classes: int,
@@ -84,6 +95,38 @@ def train_teacher(kind: str, labelled: FeatureSet, num_classes: int,
     return Teacher('linear', num_classes, head=result.head, normalize=settings.normalize,
                    top1=result.top1 if evaluation is not None else None,
                    top5=result.top5 if evaluation is not None else None)
+
+
+def cross_validated_probs(kind: str, labelled: FeatureSet, num_classes: int, folds: int = 5,
+                          settings: Optional[LinearProbeSettings] = None, seed: int = 0
+                          ) -> np.ndarray:
+    """Out-of-fold probabilities of the labelled images: ``(L, C)`` float32.
+
+    The labelled images are split into ``folds`` stratified folds (per class, shuffled
+    under ``seed``, dealt round robin); each fold is predicted by a teacher trained on the
+    others. Each fold teacher sees ``(folds - 1) / folds`` of the labels, so the estimate is
+    of a slightly weaker teacher than the one trained on all of them.
+
+    Raises:
+        ValueError: Fewer than 2 folds, or fewer labelled images than folds.
+    """
+    if folds < 2 or len(labelled) < folds:
+        raise ValueError(f'cross-validation needs 2 <= folds <= the {len(labelled)} labelled '
+                         f'images, got {folds} folds; label more images or lower --folds')
+    rng = np.random.default_rng(seed)
+    fold = np.empty(len(labelled), dtype=np.int64)
+    offset = 0
+    for c in np.unique(labelled.labels):
+        members = rng.permutation(np.flatnonzero(labelled.labels == c))
+        fold[members] = (offset + np.arange(len(members))) % folds
+        offset += len(members)  # the next class continues the round robin
+    out = np.zeros((len(labelled), num_classes), dtype=np.float32)
+    for f in range(folds):
+        test, train = fold == f, fold != f
+        teacher = train_teacher(kind, FeatureSet(labelled.features[train], labelled.labels[train]),
+                                num_classes, settings=settings, seed=seed + f)
+        out[test] = teacher.probabilities(labelled.features[test])
+    return out
 
 
 def teacher_from_classifier(state: dict, meta: dict, num_classes: int, feature_dim: int,

@@ -77,7 +77,8 @@ def test_select_train_pseudo_label_end_to_end(data, tmp_path, capsys):
     student = tmp_path / 'student.json'
     assert run(train_few_labels, CONFIG, 'random', '--labels', str(grown), '--pseudo-labels',
                str(pseudo), '--recipe', 'finetune_resnet18_1xb64-coslr-30e-bblr0.1_cifar10',
-               '--epochs', '1', *data, '--out', str(student)) == 0
+               '--epochs', '1', '--allow-same-teacher', *data, '--out', str(student)) == 0
+    assert "the student's own backbone weights" in capsys.readouterr().err  # same random init
     tuned = json.loads(student.read_text())
     assert tuned['mode'] == 'finetune' and tuned['n_pseudo'] == len(kept['items'])
 

@@ -95,15 +95,17 @@ def test_kmeans_diversity_picks_b_images_one_per_cluster():
     assert sorted((picks // 30).tolist()) == [0, 1, 2, 3]  # one from each blob
 
 
-def test_typicality_picks_the_densest_point_of_a_cluster():
+def test_typicality_is_the_authors_inverse_mean_squared_distance():
     rng = np.random.default_rng(1)
     blob = rng.normal(0, 1.0, size=(60, 2)).astype(np.float32)
-    blob[17] = 0.0  # the centre of the blob: the densest point
-    values = typicality(blob, neighbours=20)
-    assert int(np.argmax(values)) == 17
-    picks, _ = typiclust_picks(blob + 50, np.array([], dtype=np.int64), 1,
-                               assignment=np.zeros(60, dtype=np.int64), normalize=False)
-    assert picks.tolist() == [17]
+    squared = ((blob[:, None, :].astype(np.float64) - blob[None]) ** 2).sum(-1)
+    nearest = np.sort(squared, axis=1)[:, 1:21]  # 20 neighbours, the point itself dropped
+    expected = 1 / (nearest.mean(axis=1) + 1e-5)
+    assert np.allclose(typicality(blob, neighbours=20), expected, rtol=1e-4)
+    picks, values = typiclust_picks(blob + 50, np.array([], dtype=np.int64), 1,
+                                    assignment=np.zeros(60, dtype=np.int64), normalize=False)
+    assert picks.tolist() == [int(np.argmax(expected))]  # k = min(20, 60 // 2)
+    assert np.isclose(values[0], expected.max(), rtol=1e-4)
 
 
 def test_typiclust_covers_the_uncovered_cluster_first():
