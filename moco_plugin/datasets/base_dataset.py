@@ -13,7 +13,7 @@ from torch.utils.data import Dataset
 from moco_plugin.datasets.decoded_cache import (apply_bad_list, check_bad_image_policy,
                                                 decode_images, load_cached, report_bad_images,
                                                 save_cached)
-from moco_plugin.datasets.image_io import resize_center_crop
+from moco_plugin.datasets.image_io import load_rgb, resize_center_crop
 from moco_plugin.registry import TRANSFORMS
 from moco_plugin.utils.cache import cache_dir
 
@@ -184,3 +184,25 @@ class BaseImageDataset(Dataset):
         return dict(inputs=inputs,
                     data_samples=dict(gt_label=torch.tensor(self.get_label(index)),
                                       idx=torch.tensor(index)))
+
+
+class FileListDataset(BaseImageDataset):
+    """A :class:`BaseImageDataset` whose items are the image files ``self.files`` (read as
+    RGB), keyed in caches by ``self.data_root`` and the number of files; subclasses set
+    ``files``, ``labels`` and ``data_root`` before ``super().__init__``."""
+
+    files: List[str]
+    data_root: str
+
+    def _num_source_items(self) -> int:
+        return len(self.files)
+
+    def _load_source(self, index: int) -> Image.Image:
+        return load_rgb(self.files[index])
+
+    def item_files(self) -> List[str]:
+        return [self.files[int(i)] for i in self.indices]
+
+    def _cache_key(self) -> str:
+        # The files themselves enter through content_fingerprint (size, mtime of each).
+        return f'{os.path.abspath(self.data_root)}|{len(self.files)}'

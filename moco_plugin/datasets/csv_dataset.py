@@ -5,10 +5,8 @@ import os
 from typing import List, Optional, Sequence
 
 import numpy as np
-from PIL import Image
 
-from moco_plugin.datasets.base_dataset import BaseImageDataset
-from moco_plugin.datasets.image_io import load_rgb
+from moco_plugin.datasets.base_dataset import FileListDataset
 from moco_plugin.registry import DATASETS
 from moco_plugin.utils.tables import TableError, read_table
 
@@ -46,7 +44,7 @@ def sorted_labels(names: Sequence[str]) -> List[str]:
 
 
 @DATASETS.register_module()
-class CsvImageDataset(BaseImageDataset):
+class CsvImageDataset(FileListDataset):
     """Images listed in a ``path,label`` table (CSV, or TSV for ``.tsv`` files).
 
     Paths are relative to ``image_root`` (default: the table's folder). Labels are names
@@ -97,14 +95,3 @@ class CsvImageDataset(BaseImageDataset):
         super().__init__(**kwargs)
         self._finish_init()
 
-    def _num_source_items(self) -> int:
-        return len(self.files)
-
-    def _load_source(self, index: int) -> Image.Image:
-        return load_rgb(self.files[index])
-
-    def item_files(self) -> List[str]:
-        return [self.files[int(i)] for i in self.indices]
-
-    def _cache_key(self) -> str:
-        return f'{os.path.abspath(self.data_root)}|{len(self.files)}'

@@ -7,6 +7,7 @@ from typing import Optional, Union
 import numpy as np
 from torch.utils.data import Dataset
 
+from moco_plugin.datasets.indexed_view import IndexedView
 from moco_plugin.registry import DATASETS
 
 PARTS = ('bank', 'query')
@@ -42,7 +43,7 @@ def balanced_take(indices: np.ndarray, labels: np.ndarray, size: int, seed: int 
 
 
 @DATASETS.register_module()
-class HeldOutPartDataset(Dataset):
+class HeldOutPartDataset(IndexedView):
     """The ``'bank'`` or ``'query'`` part of a labelled dataset split by class, seeded.
 
     The two parts of one ``(dataset, query_fraction, seed)`` never share an image, and the
@@ -77,19 +78,4 @@ class HeldOutPartDataset(Dataset):
         if max_size is not None:
             chosen = balanced_take(chosen, labels, max_size, seed)
         self.part = part
-        self.indices = chosen
-        self.labels = labels[chosen]
-        self.classes = list(getattr(self.dataset, 'classes', []) or [])
-        self.metainfo = dict(classes=tuple(self.classes))
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def get_label(self, index: int) -> int:
-        return int(self.labels[index])
-
-    def get_image(self, index: int):
-        return self.dataset.get_image(int(self.indices[index]))
-
-    def __getitem__(self, index: int) -> dict:
-        return self.dataset[int(self.indices[index])]
+        self._set_view(chosen, labels[chosen])

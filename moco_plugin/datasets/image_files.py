@@ -10,10 +10,9 @@ import os
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
-from PIL import Image
 
-from moco_plugin.datasets.base_dataset import BaseImageDataset
-from moco_plugin.datasets.image_io import IMG_EXTENSIONS, has_image_extension, load_rgb
+from moco_plugin.datasets.base_dataset import FileListDataset
+from moco_plugin.datasets.image_io import IMG_EXTENSIONS, has_image_extension
 from moco_plugin.registry import DATASETS
 from moco_plugin.utils.tables import detect_delimiter  # noqa: F401  (one reader for all)
 from moco_plugin.utils.tables import read_table as read_tables
@@ -101,7 +100,7 @@ def list_image_files(source: str) -> List[str]:
 
 
 @DATASETS.register_module()
-class ImageFilesDataset(BaseImageDataset):
+class ImageFilesDataset(FileListDataset):
     """Unlabelled images for pretraining: a folder (any layout) or a CSV/TSV of paths.
 
     Every image is decoded once, before training, into the in-memory uint8 array (cached
@@ -131,14 +130,3 @@ class ImageFilesDataset(BaseImageDataset):
         super().__init__(in_memory=True, **kwargs)
         self._finish_init()
 
-    def _num_source_items(self) -> int:
-        return len(self.files)
-
-    def _load_source(self, index: int) -> Image.Image:
-        return load_rgb(self.files[index])
-
-    def item_files(self) -> List[str]:
-        return [self.files[int(i)] for i in self.indices]
-
-    def _cache_key(self) -> str:
-        return f'{os.path.abspath(self.data_root)}|{len(self.files)}'

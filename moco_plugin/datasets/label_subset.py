@@ -7,6 +7,7 @@ from typing import Optional, Sequence, Union
 import numpy as np
 from torch.utils.data import Dataset
 
+from moco_plugin.datasets.indexed_view import IndexedView
 from moco_plugin.datasets.label_files import LabelSet, make_label_set, read_label_file
 from moco_plugin.registry import DATASETS
 
@@ -85,7 +86,7 @@ def split_label_set(label_set: LabelSet, fraction: float, seed: int = 0):
 
 
 @DATASETS.register_module()
-class LabelSubsetDataset(Dataset):
+class LabelSubsetDataset(IndexedView):
     """Only the labelled images of a dataset, with the labels of a label set.
 
     Usable from any config::
@@ -124,22 +125,10 @@ class LabelSubsetDataset(Dataset):
             more = read_label_file(extra, self.dataset, self.label_set.fingerprint)
             indices.append(more.indices)
             labels.append(more.labels)
-        self.indices = np.concatenate(indices)
-        self.labels = np.concatenate(labels)
+        self._set_view(np.concatenate(indices), np.concatenate(labels))
         if len(np.unique(self.indices)) != len(self.indices):
             raise ValueError('the label files name some images twice; pseudo-label only the '
                              'unlabelled images')
-        self.classes = list(getattr(self.dataset, 'classes', []) or [])
-        self.metainfo = dict(classes=tuple(self.classes))
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def get_label(self, index: int) -> int:
-        return int(self.labels[index])
-
-    def get_image(self, index: int):
-        return self.dataset.get_image(int(self.indices[index]))
 
     def __getitem__(self, index: int) -> dict:
         item = self.dataset[int(self.indices[index])]

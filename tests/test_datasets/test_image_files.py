@@ -8,7 +8,7 @@ from PIL import Image
 
 from moco_plugin.datasets import (CorruptImageError, CsvImageDataset, HeldOutPartDataset,
                                   ImageFilesDataset)
-from moco_plugin.datasets import image_files
+from moco_plugin.datasets import base_dataset, image_files
 from moco_plugin.datasets.csv_dataset import read_label_table
 from moco_plugin.datasets.heldout_part import stratified_parts
 from moco_plugin.datasets.image_files import detect_delimiter, list_image_files, read_image_list
@@ -129,7 +129,7 @@ def test_bad_images_are_skipped_listed_and_survive_the_cache(with_bad, monkeypat
 
     def no_decoding(path):
         raise AssertionError('a cache hit decodes nothing')
-    monkeypatch.setattr(image_files, 'load_rgb', no_decoding)
+    monkeypatch.setattr(base_dataset, 'load_rgb', no_decoding)  # FileListDataset reads with it
     again = ImageFilesDataset(str(with_bad), in_memory_size=8, on_bad_image='skip')
     assert again.bad_images == first.bad_images and again.item_files() == first.item_files()
     np.testing.assert_array_equal(again._array, first._array)
