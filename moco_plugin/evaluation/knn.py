@@ -103,17 +103,7 @@ def knn_classify(bank_features: np.ndarray, bank_labels: np.ndarray, query_featu
     queries = l2_normalize(query_features)
     bank_labels = np.asarray(bank_labels, dtype=np.int64).reshape(-1)
     query_labels = np.asarray(query_labels, dtype=np.int64).reshape(-1)
-    if bank.ndim != 2 or queries.ndim != 2 or bank.shape[1] != queries.shape[1]:
-        raise ValueError(f'bank features {bank.shape} and query features {queries.shape} must be '
-                         '2-D with the same feature size')
-    if len(bank) == 0 or len(bank) != len(bank_labels) or len(queries) != len(query_labels):
-        raise ValueError(f'need a non-empty bank with one label per row: bank {bank.shape[0]} rows / '
-                         f'{len(bank_labels)} labels, queries {queries.shape[0]} rows / '
-                         f'{len(query_labels)} labels')
-    if len(queries) == 0:
-        raise ValueError('k-NN needs at least one query (test) feature')
-    if (bank_labels < 0).any() or (query_labels < 0).any():
-        raise ValueError('k-NN needs labelled data: some labels are negative (unlabelled images)')
+    check_knn_inputs(bank, queries, bank_labels, query_labels)
     if num_classes is None:
         num_classes = int(max(bank_labels.max(), query_labels.max() if len(query_labels) else 0)) + 1
     k_max = min(ks[-1], len(bank))
@@ -138,6 +128,22 @@ def knn_classify(bank_features: np.ndarray, bank_labels: np.ndarray, query_featu
     total = len(queries)
     return {k: dict(top1=100.0 * correct[k][0] / total, top5=100.0 * correct[k][1] / total,
                     k_used=min(k, k_max)) for k in ks}
+
+
+def check_knn_inputs(bank, queries, bank_labels, query_labels) -> None:
+    """One-line errors for k-NN inputs (numpy arrays or tensors): 2-D features of one size,
+    a non-empty bank, one label per row, at least one query, no negative (unlabelled) label."""
+    if bank.ndim != 2 or queries.ndim != 2 or bank.shape[1] != queries.shape[1]:
+        raise ValueError(f'bank features {tuple(bank.shape)} and query features '
+                         f'{tuple(queries.shape)} must be 2-D with the same feature size')
+    if len(bank) == 0 or len(bank) != len(bank_labels) or len(queries) != len(query_labels):
+        raise ValueError(f'need a non-empty bank with one label per row: bank {bank.shape[0]} rows / '
+                         f'{len(bank_labels)} labels, queries {queries.shape[0]} rows / '
+                         f'{len(query_labels)} labels')
+    if len(queries) == 0:
+        raise ValueError('k-NN needs at least one query (test) feature')
+    if bool((bank_labels < 0).any()) or bool((query_labels < 0).any()):
+        raise ValueError('k-NN needs labelled data: some labels are negative (unlabelled images)')
 
 
 def nearest_neighbours(bank_features: np.ndarray, query_features: np.ndarray, k: int

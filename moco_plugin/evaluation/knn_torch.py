@@ -7,7 +7,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from moco_plugin.evaluation.knn import DEFAULT_MEMORY_BYTES
+from moco_plugin.evaluation.knn import DEFAULT_MEMORY_BYTES, check_knn_inputs
 
 Array = Union[np.ndarray, torch.Tensor]
 
@@ -58,17 +58,7 @@ def knn_classify_torch(bank_features: Array, bank_labels: Array, query_features:
     queries = F.normalize(tensor(query_features, torch.float32), dim=1, eps=1e-12)
     bank_labels = tensor(bank_labels, torch.int64).reshape(-1)
     query_labels = tensor(query_labels, torch.int64).reshape(-1)
-    if bank.ndim != 2 or queries.ndim != 2 or bank.shape[1] != queries.shape[1]:
-        raise ValueError(f'bank features {tuple(bank.shape)} and query features '
-                         f'{tuple(queries.shape)} must be 2-D with the same feature size')
-    if len(bank) == 0 or len(bank) != len(bank_labels) or len(queries) != len(query_labels):
-        raise ValueError(f'need a non-empty bank with one label per row: bank {bank.shape[0]} rows / '
-                         f'{len(bank_labels)} labels, queries {queries.shape[0]} rows / '
-                         f'{len(query_labels)} labels')
-    if len(queries) == 0:
-        raise ValueError('k-NN needs at least one query (test) feature')
-    if bool((bank_labels < 0).any()) or bool((query_labels < 0).any()):
-        raise ValueError('k-NN needs labelled data: some labels are negative (unlabelled images)')
+    check_knn_inputs(bank, queries, bank_labels, query_labels)
     if num_classes is None:
         num_classes = int(max(bank_labels.max(), query_labels.max())) + 1
     k_max = min(ks[-1], len(bank))
