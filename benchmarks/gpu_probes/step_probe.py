@@ -14,16 +14,11 @@ from mmengine.hooks import Hook
 from .environment import CONFIG, SETTINGS, SyncCounter, sync
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # benchmarks/
-from throughput_probes.project import make_model_only_step  # noqa: E402
+from throughput_probes.project import make_model_only_step, preprocessed_batches  # noqa: E402
 
 
 class ProbeDone(Exception):
     """Raised by a probe to end ``runner.train()`` once it has what it measures."""
-
-
-def _unwrap(model):
-    from mmengine.model import is_model_wrapper
-    return model.module if is_model_wrapper(model) else model
 
 
 def build_cfg(args, setting: str, work_dir: str, extra_options: Optional[List[str]] = None):
@@ -82,14 +77,7 @@ class StepProbe(Hook):
         self.model_only.append(self.batch_size * self.iters / (time.perf_counter() - start))
 
     def before_train(self, runner) -> None:
-        model = _unwrap(runner.model)
-        batches = []
-        for data in runner.train_dataloader:
-            with torch.no_grad():
-                batches.append(model.data_preprocessor(data, True))
-            if len(batches) == self.pool:
-                break
-        self.step = make_model_only_step(runner, batches)
+        self.step = make_model_only_step(runner, preprocessed_batches(runner, self.pool))
         start = time.perf_counter()
         self.step()  # compiles, when the setting compiles
         sync()

@@ -22,6 +22,19 @@ def _unwrap(model):
     return model.module if is_model_wrapper(model) else model
 
 
+def preprocessed_batches(runner, count: int) -> List[dict]:
+    """The first ``count`` batches of the runner's loader, augmented and normalised by the
+    model's own data preprocessor (the views of a model-only step)."""
+    model = _unwrap(runner.model)
+    batches = []
+    for data in runner.train_dataloader:
+        with torch.no_grad():
+            batches.append(model.data_preprocessor(data, True))
+        if len(batches) == count:
+            break
+    return batches
+
+
 def make_model_only_step(runner, batches: List[dict]) -> Callable[[], None]:
     """One training step of ``runner``'s model without data loading or augmentation.
 
@@ -102,13 +115,7 @@ class ThroughputProbe(Hook):
     def before_train(self, runner) -> None:
         # Views for (a): real batches, augmented and normalised by the same preprocessor.
         model = _unwrap(runner.model)
-        batches = []
-        for data in runner.train_dataloader:
-            with torch.no_grad():
-                batches.append(model.data_preprocessor(data, True))
-            if len(batches) == self.pool:
-                break
-        self.step = make_model_only_step(runner, batches)
+        self.step = make_model_only_step(runner, preprocessed_batches(runner, self.pool))
         self._model_only_window(warmup=self.warmup)
         gc.collect()
         # Time spent in the data preprocessor (conversion, augmentation, normalisation) per iteration.
