@@ -16,7 +16,9 @@ def cifar10_root() -> Path | None:
     candidates = [os.environ.get('MOCO_DATA_ROOT'), REPO_ROOT.parent / 'shared' / 'datasets' / 'cifar10']
     for candidate in candidates:
         if candidate and (Path(candidate) / 'train').is_dir():
-            return Path(candidate)
+            # absolute: tests write paths into tables and configs read from other folders
+            # (CI sets MOCO_DATA_ROOT=../shared/datasets/cifar10, relative to the clone)
+            return Path(candidate).resolve()
     return None
 
 
