@@ -17,6 +17,17 @@ def momentum_at(step: int, max_steps: int, base: float, end: float, schedule: st
     ``constant`` returns ``base``; ``cosine`` rises from ``base`` to ``end`` as
     ``end - (end - base) * (cos(pi * step / max_steps) + 1) / 2``
     (`BYOL <https://arxiv.org/abs/2006.07733>`_, Sec. 3.2).
+
+    Example:
+        >>> momentum_at(500, 1000, base=0.999, end=1.0, schedule='constant')
+        0.999
+        >>> [round(momentum_at(s, 100, base=0.99, end=1.0, schedule='cosine'), 4)
+        ...  for s in (0, 50, 100, 200)]  # half-way at the middle, held at the end
+        [0.99, 0.995, 1.0, 1.0]
+        >>> momentum_at(0, 10, 0.9, 1.0, 'linear')
+        Traceback (most recent call last):
+        ...
+        ValueError: momentum schedule must be 'constant' or 'cosine', got 'linear'
     """
     if schedule == 'constant':
         return base
