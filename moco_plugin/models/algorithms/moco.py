@@ -55,6 +55,10 @@ class MoCo(BaseSelfSupervisor):
         init_cfg: Weight-initialisation config.
     """
 
+    # The paper's EMA: a constant m = 0.999 (Sec. 3.2). The one source of this default:
+    # MomentumUpdateHook falls back to it for a model that declares none.
+    DEFAULT_MOMENTUM = dict(momentum=0.999, end_momentum=1.0, schedule='constant')
+
     def __init__(self, backbone: dict, neck: dict, head: dict, queue_len: int = 65536,
                  feat_dim: int = 128, bn_splits: int = 1, shuffle_bn: bool = True,
                  symmetric: bool = False, momentum: Optional[float] = None,
@@ -75,8 +79,6 @@ class MoCo(BaseSelfSupervisor):
         self.key_backbone = self.momentum_copy(self.backbone)
         self.key_neck = self.momentum_copy(self.neck)
         self.queue = FeatureQueue(queue_len, feat_dim, keys_per_sample=2 if symmetric else 1)
-
-    DEFAULT_MOMENTUM = dict(momentum=0.999, end_momentum=1.0, schedule='constant')
 
     def momentum_pairs(self) -> Sequence[Tuple[nn.Module, nn.Module]]:
         return [(self.backbone, self.key_backbone), (self.neck, self.key_neck)]
