@@ -142,3 +142,13 @@ def test_momentum_zero_copies_and_one_freezes_the_moco_key_encoder(momentum):
             else:  # never moves
                 torch.testing.assert_close(key_param, start[name], rtol=0, atol=0)
     assert not torch.equal(model.backbone.conv1.weight, start['conv1.weight'])
+
+
+def test_the_default_momentum_has_one_source():
+    from moco_plugin.models.algorithms.moco import MoCo
+    assert not hasattr(MomentumUpdateHook, 'FALLBACK')  # the hook holds no default of its own
+    hook = MomentumUpdateHook()
+    hook.before_train(_runner(_PairModel(), 0, 10))  # a model that declares no default: MoCo's
+    assert dict(momentum=hook.momentum, end_momentum=hook.end_momentum,
+                schedule=hook.schedule) == MoCo.DEFAULT_MOMENTUM == dict(
+                    momentum=0.999, end_momentum=1.0, schedule='constant')

@@ -8,6 +8,7 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from moco_plugin.models.algorithms.moco import MoCo
 from moco_plugin.registry import HOOKS
 
 
@@ -17,6 +18,17 @@ def momentum_at(step: int, max_steps: int, base: float, end: float, schedule: st
     ``constant`` returns ``base``; ``cosine`` rises from ``base`` to ``end`` as
     ``end - (end - base) * (cos(pi * step / max_steps) + 1) / 2``
     (`BYOL <https://arxiv.org/abs/2006.07733>`_, Sec. 3.2).
+
+    Example:
+        >>> momentum_at(500, 1000, base=0.999, end=1.0, schedule='constant')
+        0.999
+        >>> [round(momentum_at(s, 100, base=0.99, end=1.0, schedule='cosine'), 4)
+        ...  for s in (0, 50, 100, 200)]  # half-way at the middle, held at the end
+        [0.99, 0.995, 1.0, 1.0]
+        >>> momentum_at(0, 10, 0.9, 1.0, 'linear')
+        Traceback (most recent call last):
+        ...
+        ValueError: momentum schedule must be 'constant' or 'cosine', got 'linear'
     """
     if schedule == 'constant':
         return base
@@ -61,7 +73,8 @@ class MomentumUpdateHook(Hook):
     ``model.momentum_schedule``, see ``momentum_settings()``), so a sweep changes one
     model key; the hook's own arguments are for models that do not set them. A value
     set in both places must agree (else a one-line error at train start); one set in
-    neither is the algorithm's ``DEFAULT_MOMENTUM``.
+    neither is the algorithm's ``DEFAULT_MOMENTUM`` (declared at the top of its class;
+    MoCo's for a model that declares none). The hook holds no default of its own.
 
     Args:
         momentum: Momentum at the first step (0.999 in MoCo, 0.99 for CIFAR).
@@ -71,13 +84,12 @@ class MomentumUpdateHook(Hook):
     """
 
     priority = 'NORMAL'
-    FALLBACK = dict(momentum=0.999, end_momentum=1.0, schedule='constant')
 
     def __init__(self, momentum: Optional[float] = None, end_momentum: Optional[float] = None,
                  schedule: Optional[str] = None, interval: int = 1) -> None:
         self.given = {k: v for k, v in dict(momentum=momentum, end_momentum=end_momentum,
                                             schedule=schedule).items() if v is not None}
-        self._apply({**self.FALLBACK, **self.given})
+        self._apply({**MoCo.DEFAULT_MOMENTUM, **self.given})  # validates them now
         self.interval = interval
 
     def _apply(self, settings: dict) -> None:
@@ -89,7 +101,10 @@ class MomentumUpdateHook(Hook):
         self.momentum, self.end_momentum, self.schedule = momentum, end_momentum, schedule
 
     def resolve(self, model) -> dict:
-        """The model's settings, else the hook's, else the model's ``DEFAULT_MOMENTUM``."""
+        """The model's settings, else the hook's, else the model's ``DEFAULT_MOMENTUM``.
+
+        Keys missing from a model's ``DEFAULT_MOMENTUM`` come from ``MoCo.DEFAULT_MOMENTUM``.
+        """
         from_model = model.momentum_settings() if hasattr(model, 'momentum_settings') else {}
         clashes = [f'{key}: model {from_model[key]!r}, MomentumUpdateHook {self.given[key]!r}'
                    for key in from_model if key in self.given and from_model[key] != self.given[key]]
@@ -97,7 +112,7 @@ class MomentumUpdateHook(Hook):
             raise ValueError('the EMA momentum is set twice with different values ('
                              + '; '.join(clashes) + '); set it in one place, the model '
                              '(model.momentum / end_momentum / momentum_schedule)')
-        defaults = {**self.FALLBACK, **getattr(model, 'DEFAULT_MOMENTUM', {})}
+        defaults = {**MoCo.DEFAULT_MOMENTUM, **getattr(model, 'DEFAULT_MOMENTUM', {})}
         return {**defaults, **self.given, **from_model}
 
     def before_train(self, runner) -> None:

@@ -55,7 +55,8 @@ class BaseSelfSupervisor(BaseModel):
         self._hooks_checked = False
         self._momentum_settings: Dict[str, object] = {}
 
-    # The paper's EMA of an algorithm with a target encoder (MoCo, BYOL); empty without one.
+    # The paper's EMA of an algorithm with a target encoder, set at the top of its class (MoCo,
+    # BYOL); empty without one. MomentumUpdateHook reads it (it holds no default of its own).
     DEFAULT_MOMENTUM: Dict[str, object] = {}
 
     def set_momentum(self, momentum: Optional[float] = None, end_momentum: Optional[float] = None,

@@ -55,6 +55,10 @@ class MoCo(BaseSelfSupervisor):
         init_cfg: Weight-initialisation config.
     """
 
+    # The paper's EMA: a constant m = 0.999 (Sec. 3.2). The one source of this default:
+    # MomentumUpdateHook falls back to it for a model that declares none.
+    DEFAULT_MOMENTUM = dict(momentum=0.999, end_momentum=1.0, schedule='constant')
+
     def __init__(self, backbone: dict, neck: dict, head: dict, queue_len: int = 65536,
                  feat_dim: int = 128, bn_splits: int = 1, shuffle_bn: bool = True,
                  symmetric: bool = False, momentum: Optional[float] = None,
@@ -76,8 +80,6 @@ class MoCo(BaseSelfSupervisor):
         self.key_neck = self.momentum_copy(self.neck)
         self.queue = FeatureQueue(queue_len, feat_dim, keys_per_sample=2 if symmetric else 1)
 
-    DEFAULT_MOMENTUM = dict(momentum=0.999, end_momentum=1.0, schedule='constant')
-
     def momentum_pairs(self) -> Sequence[Tuple[nn.Module, nn.Module]]:
         return [(self.backbone, self.key_backbone), (self.neck, self.key_neck)]
 
@@ -95,7 +97,40 @@ class MoCo(BaseSelfSupervisor):
 
     def loss(self, inputs: List[torch.Tensor], data_samples: Optional[dict] = None
              ) -> Dict[str, torch.Tensor]:
-        """Contrast each query with its key and the queue; stage the keys for enqueueing."""
+        """Contrast each query with its key and the queue; stage the keys for enqueueing.
+
+        One training step, top to bottom (``N`` images per rank, ``C = feat_dim``,
+        ``K = queue_len``; cf. FAIR's ``moco/builder.py``)::
+
+            view_1, view_2 = inputs                   # N x 3 x H x W each, two augmentations
+            q = encode_query(view_1)                  # N x C, L2-normalised, with gradient
+            k = encode_key(view_2)                    # N x C, L2-normalised, no gradient;
+                                                      #   Shuffle-BN inside (across ranks or
+                                                      #   split-BN sub-batches), then unshuffled
+            queue = self.queue.features               # K x C, keys of earlier steps
+            logits = [q . k, q @ queue.T] / T         # N x (1 + K), positive in column 0
+                                                      #   (InfoNCEHead.logits)
+            loss = cross_entropy(logits, zeros(N))    # InfoNCEHead.loss
+            # symmetric=True adds ctr(q(view_2), k(view_1)), stages k(view_1) too
+            self.queue.stage(k)                       # kept aside, NOT in the queue yet
+
+        Then, after this method returns (MMEngine's ``BaseModel.train_step`` and the hooks):
+
+        1. ``optim_wrapper.update_params(loss)``: backward and the optimizer step
+           move the query encoder (``backbone``, ``neck``) only; the key encoder
+           has no gradient.
+        2. ``MomentumUpdateHook.after_train_iter``: the EMA
+           ``key = m * key + (1 - m) * query`` for each pair of
+           :meth:`momentum_pairs` (``m`` from ``momentum_at``; FAIR does it at the
+           start of the next forward: the same values).
+        3. ``QueueHook.after_train_iter``: ``FeatureQueue.flush`` gathers the staged
+           keys of all ranks (``world_size * N x C``) and writes them over the
+           oldest entries (``FeatureQueue.enqueue``). Written after the step, a
+           batch's keys are never its own negatives and the ``K x C`` tensor the
+           loss read is unchanged until backward has used it.
+
+        Steps 2 and 3 touch different state, so their order does not matter.
+        """
         self._check_views(inputs, 2, 'MoCo')
         view_1, view_2 = inputs[0], inputs[1]
         negatives = self.queue.features

@@ -35,6 +35,19 @@ class InfoNCEHead(nn.Module):
 
         ``negatives`` is ``(K, C)``, shared by all queries (MoCo's queue), or ``(N, K, C)``,
         one set per query (a memory bank's draws, the other keys of an end-to-end batch).
+
+        Example:
+            >>> head = InfoNCEHead(temperature=0.5)
+            >>> query = torch.tensor([[1., 0.], [0., 1.]])          # N x C = 2 x 2
+            >>> key = torch.tensor([[1., 0.], [1., 0.]])            # N x C, the positives
+            >>> queue = torch.tensor([[0., 1.], [-1., 0.], [0., -1.]])  # K x C = 3 x 2
+            >>> logits = head.logits(query, key, queue)
+            >>> tuple(logits.shape)                                 # N x (1 + K)
+            (2, 4)
+            >>> logits.tolist()                                     # cosines / T
+            [[2.0, 0.0, -2.0, 0.0], [0.0, 2.0, 0.0, -2.0]]
+            >>> tuple(head.logits(query, key, torch.zeros(2, 5, 2)).shape)  # N x K x C
+            (2, 6)
         """
         with torch.autocast(query.device.type, enabled=False):
             query, key, negatives = query.float(), key.float(), negatives.float()

@@ -72,7 +72,20 @@ class FeatureQueue(nn.Module):
 
     @torch.no_grad()
     def enqueue(self, keys: torch.Tensor) -> None:
-        """Overwrite the oldest entries with ``keys``, wrapping around the end."""
+        """Overwrite the oldest entries with ``keys``, wrapping around the end.
+
+        Example:
+            >>> queue = FeatureQueue(size=4, dim=2)
+            >>> queue.enqueue(torch.tensor([[1., 0.], [0., 1.], [1., 1.]]))
+            >>> int(queue.ptr)
+            3
+            >>> queue.enqueue(torch.tensor([[2., 0.], [0., 2.]]))  # wraps: rows 3, then 0
+            >>> queue.features.tolist(), int(queue.ptr)
+            ([[0.0, 2.0], [0.0, 1.0], [1.0, 1.0], [2.0, 0.0]], 1)
+
+        ``enqueue`` stores the keys as given (the algorithm normalises them); a
+        training step only :meth:`stage` s keys, :meth:`flush` calls ``enqueue``.
+        """
         if keys.ndim != 2 or keys.shape[1] != self.dim:
             raise ValueError(f'keys must have shape (N, {self.dim}), got {tuple(keys.shape)}')
         keys = keys[-self.size:].to(self.features.dtype)
