@@ -7,7 +7,7 @@ import statistics
 from typing import Any, Dict, List, Optional, Sequence
 
 from moco_plugin.cli.sweep_plots import grouped_runs
-from moco_plugin.cli.sweep_spec import SweepSpec
+from moco_plugin.cli.sweep_spec import SweepSpec, expand
 from moco_plugin.evaluation.statistics import summarize, welch_test
 
 
@@ -47,11 +47,12 @@ def table(spec: SweepSpec, summaries: List[Dict], baseline: Optional[str] = None
     groups = grouped_runs(spec, summaries)
     base_scores = None
     if baseline is not None:
-        check_baseline(spec, [values for values, _ in groups], baseline)
-        base_scores = next(_scores(rows) for values, rows in groups
-                           if baseline in point_labels(keys, values))
+        check_baseline(spec, [run.values for run in expand(spec)], baseline)
+        base_scores = next((_scores(rows) for values, rows in groups
+                            if baseline in point_labels(keys, values)), [])
         if not base_scores:
-            raise ValueError(f'--baseline {baseline!r}: that point has no k-NN score yet')
+            raise ValueError(f'--baseline {baseline!r}: that point has no finished run with a '
+                             'k-NN score yet; run it first or choose another baseline')
     head = keys + ['n', 'k-NN top-1 mean', 'std', '95 % interval', 'per seed'] + (
         [f'Δ vs {baseline}', 'Welch p'] if baseline is not None else []) + [
         'iterations', 'images/s', 'train wall s'] + (

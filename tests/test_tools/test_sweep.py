@@ -298,6 +298,8 @@ def test_an_unknown_baseline_is_a_one_line_error_before_any_run(tmp_path, monkey
                  for r, v in zip(expand(spec), (20.0, 21.0))]
     assert '| 64 | 1 | 21.00 | - | - | 21.00 | baseline | - |' in sweep_cli.table(
         spec, summaries, 'queue_len=64')
+    with pytest.raises(ValueError, match="--baseline '64': that point has no finished run"):
+        sweep_cli.table(spec, summaries[:1], '64')
 
 
 def test_a_queue_above_the_set_fraction_of_the_training_set_is_refused(tmp_path):
