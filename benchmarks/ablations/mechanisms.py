@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))  # this checkout's moco_plugin
+from moco_plugin.evaluation.statistics import summarize  # noqa: E402
 # mechanism: (spec, the swept key, K from its value)
 MECHANISMS = {
     'MoCo (queue)': ('queue_size', 'model.queue_len', lambda v: v),
@@ -37,14 +39,18 @@ def collect(work_root: Path) -> dict:
 
 
 def table(points: dict) -> str:
-    lines = ['| mechanism | K | seeds | k-NN top-1 mean ± std | per seed | iterations | images/s | '
-             'train wall s |', '|---|---|---|---|---|---|---|---|']
+    """One row per (mechanism, K): n, mean, std and 95 % Student-t interval over seeds ('-'
+    for one seed)."""
+    lines = ['| mechanism | K | n | k-NN top-1 mean | std | 95 % interval | per seed | iterations | '
+             'images/s | train wall s |', '|---|---|---|---|---|---|---|---|---|---|']
     for mechanism, by_k in points.items():
         for k, runs in sorted(by_k.items()):
             scores = [r['knn_top1'] for r in runs]
-            std = statistics.stdev(scores) if len(scores) > 1 else 0.0
-            lines.append(f'| {mechanism} | {k} | {len(runs)} | {statistics.mean(scores):.2f} ± '
-                         f'{std:.2f} | {" / ".join(f"{s:.2f}" for s in scores)} | '
+            s = summarize(scores)
+            std = '-' if s.std is None else f'{s.std:.2f}'
+            interval = '-' if s.low is None else f'[{s.low:.2f}, {s.high:.2f}]'
+            lines.append(f'| {mechanism} | {k} | {s.n} | {s.mean:.2f} | {std} | {interval} | '
+                         f'{" / ".join(f"{v:.2f}" for v in scores)} | '
                          f'{runs[0]["iters"]} | {statistics.mean(r["images_per_s"] for r in runs):.0f}'
                          f' | {statistics.mean(r["train_wall_s"] for r in runs):.0f} |')
     return '\n'.join(lines) + '\n'
@@ -57,15 +63,14 @@ def plot(points: dict, path: Path, baseline=None) -> None:
     fig, ax = plt.subplots(figsize=(6, 4))
     for mechanism, by_k in points.items():
         ks = sorted(by_k)
-        means = [statistics.mean(r['knn_top1'] for r in by_k[k]) for k in ks]
-        stds = [statistics.stdev([r['knn_top1'] for r in by_k[k]]) if len(by_k[k]) > 1 else 0
-                for k in ks]
-        ax.errorbar(ks, means, yerr=stds, marker='o', capsize=3, label=mechanism)
+        stats = [summarize([r['knn_top1'] for r in by_k[k]]) for k in ks]
+        ax.errorbar(ks, [s.mean for s in stats], yerr=[s.half_width or 0.0 for s in stats],
+                    marker='o', capsize=3, label=mechanism)
     if baseline is not None:
         ax.axhline(baseline, color='grey', linestyle='--', label=f'random init ({baseline:g})')
     ax.set_xscale('log', base=2)
     ax.set_xlabel('K (negatives per query)')
-    ax.set_ylabel('k-NN top-1 (%)')
+    ax.set_ylabel('k-NN top-1 (%), mean and 95 % interval')
     ax.set_title('Mechanisms over K (CIFAR-10, 2 epochs of 20k images)')
     ax.legend()
     fig.tight_layout()

@@ -11,18 +11,17 @@ import argparse
 import copy
 import hashlib
 import json
-import math
-import statistics
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Dict, List, Optional
 
 from moco_plugin.cli.errors import run_cli
-from moco_plugin.cli.sweep_plots import grouped_runs, plot, plot_loss_curves
+from moco_plugin.cli.sweep_plots import plot, plot_loss_curves
 from moco_plugin.cli.sweep_spec import SweepRun, SweepSpec, check_runs, expand, load_spec, run_config
+from moco_plugin.cli.sweep_table import check_baseline, table
 from moco_plugin.cli.train import set_data_root
 from moco_plugin.registry import DATASETS
 from moco_plugin.utils.atomic_io import atomic_write_text
@@ -45,6 +44,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--seeds', type=int, nargs='+',
                         help="run only these seeds (default: the spec's); e.g. '--seeds 0' "
                         'gives every point one seed first, a later run adds the rest')
+    parser.add_argument('--baseline', metavar='LABEL',
+                        help="add each point's difference to this point and Welch's p-value "
+                        "(LABEL: the point's cells in the table, e.g. '256' or 'in-224px, 0.9', "
+                        "or its run id without the seed, e.g. 'queue_len=256')")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f'--jobs must be >= 1, got {args.jobs}')
@@ -162,33 +165,6 @@ def _run_logged(command: List[str], log_path: Path, run_id: str) -> None:
                            f'(log: {log_path})')
 
 
-def _format(value: Any) -> str:
-    return f'{value:g}' if isinstance(value, float) else str(value)
-
-
-def table(spec: SweepSpec, summaries: List[Dict]) -> str:
-    """Markdown: one row per combination of values, mean ± std of k-NN top-1 over seeds."""
-    keys = spec.value_keys
-    momentum = 'model.momentum' in keys
-    head = keys + ['seeds', 'k-NN top-1 mean ± std', 'per seed', 'iterations', 'images/s',
-                   'train wall s'] + (['1/(1-m)', '1/(1-m) / iterations'] if momentum else [])
-    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
-    for values, rows in grouped_runs(spec, summaries):
-        scores = [r['knn_top1'] for r in rows if r['knn_top1'] is not None]
-        mean = statistics.mean(scores) if scores else float('nan')
-        std = statistics.stdev(scores) if len(scores) > 1 else 0.0
-        cells = [_format(values[k]) for k in keys] + [
-            str(len(rows)), f'{mean:.2f} ± {std:.2f}', ' / '.join(f'{s:.2f}' for s in scores),
-            str(rows[0]['iters']), f'{statistics.mean(r["images_per_s"] for r in rows):.0f}',
-            f'{statistics.mean(r["train_wall_s"] for r in rows):.0f}']
-        if momentum:
-            m = float(values['model.momentum'])
-            horizon = math.inf if m >= 1 else 1 / (1 - m)
-            cells += [f'{horizon:.0f}', f'{horizon / max(rows[0]["iters"], 1):.3g}']
-        lines.append('| ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines) + '\n'
-
-
 def sweep(args: argparse.Namespace) -> List[Dict]:
     spec = load_spec(args.spec)
     if args.seeds:
@@ -197,6 +173,8 @@ def sweep(args: argparse.Namespace) -> List[Dict]:
     problems = check_runs(spec, runs, count_dataset)
     if problems:
         raise ValueError(f'{len(problems)} invalid run(s), none started: ' + '; '.join(problems))
+    if args.baseline is not None:
+        check_baseline(spec, [r.values for r in runs], args.baseline)
     print(f'{spec.name}: {len(runs)} runs ({len(spec.seeds)} seed(s) each)', flush=True)
     if args.dry_run:
         print('\n'.join(f'{r.run_id}: {" ".join(r.as_cli_options())}' for r in runs))
@@ -213,10 +191,11 @@ def sweep(args: argparse.Namespace) -> List[Dict]:
     out = args.out or Path('benchmarks/ablations') / f'{spec.name}.md'
     png = out.with_suffix('.png')
     command = ' '.join(['python tools/sweep.py', str(args.spec)] + (
-        [f'--jobs {args.jobs}'] if args.jobs > 1 else []))
+        [f'--jobs {args.jobs}'] if args.jobs > 1 else []) + (
+        [f"--baseline '{args.baseline}'"] if args.baseline is not None else []))
     text = (f'# Sweep {spec.name}\n\n{spec.notes}\n\nCommand: `{command}`; base config '
             f'`{spec.config}`, shared options `{json.dumps(spec.cfg_options)}`.\n\n'
-            + table(spec, summaries)
+            + table(spec, summaries, args.baseline)
             + (f'\nNot run yet: {", ".join(missing)}.\n' if missing else '')
             + f'\n![{spec.name}]({png.name})\n')
     atomic_write_text(text, out)

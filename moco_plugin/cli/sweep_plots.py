@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-import statistics
 from pathlib import Path
 from typing import Dict, List
 
 from moco_plugin.cli.sweep_spec import VARIANT, SweepSpec
+from moco_plugin.evaluation.statistics import summarize
 from moco_plugin.utils.atomic_io import atomic_save_png
 
 
@@ -18,18 +18,25 @@ def grouped_runs(spec: SweepSpec, summaries: List[Dict]):
     return [(rows[0]['values'], rows) for rows in order.values()]
 
 
+def interval_points(spec: SweepSpec, summaries: List[Dict]) -> List[tuple]:
+    """(x value, mean, half-width of the 95 % t-interval; 0 for one seed) per point with a
+    k-NN score."""
+    points = []
+    for values, rows in grouped_runs(spec, summaries):
+        scores = [r['knn_top1'] for r in rows if r.get('knn_top1') is not None]
+        if scores:
+            s = summarize(scores)
+            points.append((values[spec.x], s.mean, s.half_width or 0.0))
+    return points
+
 
 def plot(spec: SweepSpec, summaries: List[Dict], path: Path) -> None:
-    """k-NN top-1 (mean, error bars: std over seeds) against the spec's ``x`` key."""
+    """k-NN top-1 (mean, error bars: 95 % t-interval over seeds, none for one seed) against
+    the spec's ``x`` key."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    points = []
-    for values, rows in grouped_runs(spec, summaries):
-        scores = [r['knn_top1'] for r in rows if r['knn_top1'] is not None]
-        if scores:
-            points.append((values[spec.x], statistics.mean(scores),
-                           statistics.stdev(scores) if len(scores) > 1 else 0.0))
+    points = interval_points(spec, summaries)
     xs = [str(p[0]) for p in points]
     fig, ax = plt.subplots(figsize=(6, 4))
     # named variants are categories: a line between them would suggest an order
@@ -37,7 +44,7 @@ def plot(spec: SweepSpec, summaries: List[Dict], path: Path) -> None:
                 marker='o', capsize=3, linestyle='none' if spec.x == VARIANT else '-')
     ax.set_xticks(range(len(points)), xs)
     ax.set_xlabel(spec.x)
-    ax.set_ylabel('k-NN top-1 (%)')
+    ax.set_ylabel('k-NN top-1 (%), mean and 95 % interval')
     ax.set_title(f'{spec.name}\n{spec.config}', fontsize=9)
     fig.tight_layout()
     atomic_save_png(fig, path, dpi=120)

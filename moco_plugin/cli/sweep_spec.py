@@ -35,7 +35,8 @@ from moco_plugin.utils.config_files import find_config
 from moco_plugin.utils.quiet import quiet_mmengine
 
 SPEC_KEYS = {'name', 'config', 'cfg_options', 'sweep', 'variants', 'seeds', 'amp', 'benchmark',
-             'x', 'notes'}
+             'x', 'notes', 'max_queue_fraction'}
+DEFAULT_MAX_QUEUE_FRACTION = 0.5
 VARIANT = 'variant'  # the key a run's variant label is stored under in its values
 
 
@@ -65,6 +66,9 @@ class SweepSpec:
     benchmark: List[str] = field(default_factory=lambda: ['--knn'])
     x: str = ''
     notes: str = ''
+    # MoCo's K may be at most this share of the training images: in a queue that holds much of
+    # the dataset, older keys of a query's own image are among its negatives
+    max_queue_fraction: float = DEFAULT_MAX_QUEUE_FRACTION
 
     @property
     def value_keys(self) -> List[str]:
@@ -107,6 +111,10 @@ def load_spec(path: Path) -> SweepSpec:
     if clashes:
         raise ValueError(f'{path}: variants set keys the sweep also sets ({", ".join(clashes)}); '
                          'set each key in one place')
+    fraction = data.get('max_queue_fraction', DEFAULT_MAX_QUEUE_FRACTION)
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or fraction <= 0:
+        raise ValueError(f'{path}: "max_queue_fraction" is the largest share of the training '
+                         f'images MoCo\'s queue may hold, a number > 0; got {fraction!r}')
     spec = SweepSpec(**{k: v for k, v in data.items() if k in SPEC_KEYS})
     spec.seeds = list(spec.seeds) if spec.seeds is not None else [0]
     spec.x = spec.x or spec.value_keys[0]
@@ -139,10 +147,15 @@ def run_config(spec: SweepSpec, run: SweepRun):
     return cfg
 
 
+def training_images(cfg, count_dataset) -> int:
+    """The training set's size: its ``subset_size`` when set, else the dataset's length."""
+    dataset = cfg.train_dataloader.dataset
+    return dataset.get('subset_size') or count_dataset(dataset)
+
+
 def images_per_epoch(cfg, count_dataset) -> int:
     """Images the loader yields per epoch (whole batches only)."""
-    dataset = cfg.train_dataloader.dataset
-    size = dataset.get('subset_size') or count_dataset(dataset)
+    size = training_images(cfg, count_dataset)
     batch = cfg.train_dataloader.batch_size
     return size // batch * batch
 
@@ -150,9 +163,10 @@ def images_per_epoch(cfg, count_dataset) -> int:
 def check_runs(spec: SweepSpec, runs: Sequence[SweepRun], count_dataset) -> List[str]:
     """Why runs are invalid, before any starts (empty when all are valid).
 
-    MoCo: ``K`` must be a multiple of the keys enqueued per step and no larger than the
-    images seen in training (else part of the queue stays random); a memory bank must hold
-    one entry per training image.
+    MoCo: ``K`` must be a multiple of the keys enqueued per step, no larger than the images
+    seen in training (else part of the queue stays random) and at most the spec's
+    ``max_queue_fraction`` of the training images (else a query meets older keys of its own
+    image among its negatives); a memory bank must hold one entry per training image.
     """
     problems = []
     for run in runs:
@@ -163,15 +177,21 @@ def check_runs(spec: SweepSpec, runs: Sequence[SweepRun], count_dataset) -> List
             k = model.get('queue_len', 65536)
             step = batch * (2 if model.get('symmetric') else 1)
             seen = images_per_epoch(cfg, count_dataset) * cfg.train_cfg.max_epochs
+            size = training_images(cfg, count_dataset)
             if k % step:
                 problems.append(f'{run.run_id}: queue_len {k} is not a multiple of the {step} '
                                 'keys enqueued per step')
             if k > seen:
                 problems.append(f'{run.run_id}: queue_len {k} is larger than the {seen} images '
                                 'seen in training (part of the queue would stay random)')
+            elif k > spec.max_queue_fraction * size:
+                problems.append(
+                    f'{run.run_id}: queue_len {k} is {k / size:.0%} of the {size} training images, '
+                    f'above max_queue_fraction {spec.max_queue_fraction:g} (older keys of a '
+                    "query's own image would be among its negatives); lower queue_len or raise "
+                    '"max_queue_fraction" in the spec')
         if model.get('type') == 'MemoryBankContrast':
-            size = cfg.train_dataloader.dataset.get('subset_size') or count_dataset(
-                cfg.train_dataloader.dataset)
+            size = training_images(cfg, count_dataset)
             if model.get('bank_size') != size:
                 problems.append(f'{run.run_id}: bank_size {model.get("bank_size")} != {size} '
                                 'training images')

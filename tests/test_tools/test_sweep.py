@@ -15,8 +15,9 @@ SMALL = {'train_dataloader.batch_size': 16, 'train_dataloader.dataset.subset_siz
 
 
 def _spec(tmp_path, **fields) -> Path:
+    # 64 images: K=64 is the whole set, allowed here (the fraction check has its own test)
     data = dict(name='k', config=CONFIG, cfg_options=SMALL, sweep={'model.queue_len': [32, 64]},
-                seeds=[0])
+                seeds=[0], max_queue_fraction=1.0)
     data.update(fields)
     path = tmp_path / 'spec.json'
     path.write_text(json.dumps(data))
@@ -54,8 +55,8 @@ def test_variants_set_several_keys_per_point_and_cross_the_sweep(tmp_path):
     summaries = [dict(values=r.values, knn_top1=30.0 + i, iters=4, images_per_s=10.0,
                       train_wall_s=1.0) for i, r in enumerate(expand(only))]
     rows = sweep_cli.table(only, summaries).splitlines()
-    assert rows[0].startswith('| variant | seeds |')
-    assert rows[3].startswith('| in-224px | 1 | 31.00 ± 0.00 |')
+    assert rows[0].startswith('| variant | n | k-NN top-1 mean | std | 95 % interval | per seed |')
+    assert rows[3].startswith('| in-224px | 1 | 31.00 | - | - | 31.00 |')
 
 
 @pytest.mark.parametrize('variants, message', [
@@ -185,7 +186,7 @@ def test_report_only_tabulates_finished_runs_and_lists_the_rest(tmp_path, monkey
     sweep_cli.sweep(sweep_cli.parse_args([str(spec_path), '--report-only', '--work-root',
                                           str(tmp_path / 'work'), '--out', str(out)]))
     text = out.read_text()
-    assert '| 32 | 1 | 12.50 ± 0.00 |' in text and '\n| 64 |' not in text
+    assert '| 32 | 1 | 12.50 | - | - | 12.50 |' in text and '\n| 64 |' not in text
     assert 'Not run yet: queue_len=32_seed1, queue_len=64_seed0, queue_len=64_seed1.' in text
 
 

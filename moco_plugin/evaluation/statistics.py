@@ -1,0 +1,64 @@
+"""Statistics of repeated runs: mean, std, Student-t interval and Welch's t-test.
+
+Seeds of one sweep point are few (2-5), so the 95 % interval of the mean uses Student's t
+with ``n - 1`` degrees of freedom, and two points are compared with Welch's t-test (unequal
+variances; B. L. Welch, "The generalization of Student's problem when several different
+population variances are involved", Biometrika 1947, https://doi.org/10.2307/2332510).
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Optional, Sequence, Tuple
+
+
+@dataclass(frozen=True)
+class Summary:
+    """``n`` values: their mean, sample std and the ``confidence`` t-interval of the mean
+    (``std``, ``low`` and ``high`` are ``None`` for one value: nothing to estimate a spread
+    from)."""
+
+    n: int
+    mean: float
+    std: Optional[float]
+    low: Optional[float]
+    high: Optional[float]
+    confidence: float = 0.95
+
+    @property
+    def half_width(self) -> Optional[float]:
+        return None if self.low is None else (self.high - self.low) / 2
+
+    def excludes(self, value: float) -> bool:
+        """Whether the interval lies wholly on one side of ``value`` (False for n = 1)."""
+        return self.low is not None and not self.low <= value <= self.high
+
+
+def summarize(values: Sequence[float], confidence: float = 0.95) -> Summary:
+    """Mean, std and the Student-t interval of the mean of ``values`` (at least one)."""
+    values = [float(v) for v in values]
+    if not values:
+        raise ValueError('summarize needs at least one value')
+    if not 0 < confidence < 1:
+        raise ValueError(f'confidence must be in (0, 1), got {confidence}')
+    mean = statistics.fmean(values)
+    if len(values) < 2:
+        return Summary(1, mean, None, None, None, confidence)
+    from scipy import stats
+    std = statistics.stdev(values)
+    half = stats.t.ppf((1 + confidence) / 2, len(values) - 1) * std / math.sqrt(len(values))
+    return Summary(len(values), mean, std, mean - half, mean + half, confidence)
+
+
+def welch_test(a: Sequence[float], b: Sequence[float]) -> Tuple[float, Optional[float]]:
+    """(mean(a) - mean(b), two-sided p-value of Welch's t-test). The p-value is ``None``
+    where the test is undefined: fewer than two values on a side, or no spread on either."""
+    a, b = [float(v) for v in a], [float(v) for v in b]
+    if not a or not b:
+        raise ValueError('welch_test needs at least one value on each side')
+    difference = statistics.fmean(a) - statistics.fmean(b)
+    if len(a) < 2 or len(b) < 2 or (statistics.stdev(a) == 0 and statistics.stdev(b) == 0):
+        return difference, None
+    from scipy import stats
+    return difference, float(stats.ttest_ind(a, b, equal_var=False).pvalue)

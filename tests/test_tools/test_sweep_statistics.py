@@ -1,0 +1,116 @@
+"""tools/sweep.py: statistics of the table (intervals, --baseline with Welch's p) and the
+queue-fraction check, on fixed run summaries (nothing trains)."""
+import json
+from pathlib import Path
+
+import pytest
+
+from moco_plugin.cli import sweep as sweep_cli
+from moco_plugin.cli.sweep_spec import check_runs, expand, load_spec
+from tests.test_tools.test_sweep import SMALL, _spec
+
+
+def _write_run(work, spec_name, run_id, values, knn_top1, seed):
+    path = work / spec_name / run_id / 'run.json'
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(dict(run_id=run_id, values=values, seed=seed, iters=4,
+                                    batch_size=16, train_wall_s=1.0, images_per_s=64.0,
+                                    knn_top1=knn_top1, linear_top1=None)))
+
+
+def test_report_only_with_a_baseline_shows_intervals_and_welch_p(tmp_path, monkeypatch, capsys):
+    from scipy import stats
+    spec_path = _spec(tmp_path, seeds=[0, 1], sweep={'model.queue_len': [16, 32, 64]})
+    scores = {16: [10.0, 10.5], 32: [12.5, 13.5], 64: [11.0]}
+    for k, values in scores.items():
+        for seed, score in enumerate(values):
+            _write_run(tmp_path / 'work', 'k', f'queue_len={k}_seed{seed}', {'model.queue_len': k},
+                       score, seed)
+    monkeypatch.setattr(sweep_cli.subprocess, 'call', lambda *a, **k: pytest.fail('trained'))
+    monkeypatch.setattr(sweep_cli, 'count_dataset', lambda cfg: pytest.fail('counted'))
+    out = tmp_path / 'page.md'
+    sweep_cli.sweep(sweep_cli.parse_args([str(spec_path), '--report-only', '--baseline', '16',
+                                          '--work-root', str(tmp_path / 'work'), '--out', str(out)]))
+    lines = out.read_text().splitlines()
+    head = next(ln for ln in lines if ln.startswith('| model.queue_len'))
+    assert head == ('| model.queue_len | n | k-NN top-1 mean | std | 95 % interval | per seed | Δ vs 16 | '
+                    'Welch p | iterations | images/s | train wall s |')
+    rows = {ln.split(' | ')[0][2:]: ln.split(' | ') for ln in lines if ln[:5] in ('| 16 ', '| 32 ', '| 64 ')}
+    # 32 vs 16: means 13.0 and 10.25, Welch p = 0.0693 (scipy.stats.ttest_ind, equal_var=False)
+    p = stats.ttest_ind(scores[32], scores[16], equal_var=False).pvalue
+    assert round(p, 4) == 0.0693
+    half = stats.t.ppf(0.975, 1) * stats.tstd(scores[32]) / 2 ** 0.5
+    assert rows['32'][1:8] == ['2', '13.00', '0.71', f'[{13 - half:.2f}, {13 + half:.2f}]',
+                               '12.50 / 13.50', '+2.75', f'{p:.2g}']
+    assert rows['32'][4] == '[6.65, 19.35]' and rows['32'][7] == '0.069'
+    assert rows['16'][6:8] == ['baseline', '-']
+    assert rows['64'][1:8] == ['1', '11.00', '-', '-', '11.00', '+0.75', '-']  # one seed: no test
+    assert "--baseline '16'" in out.read_text() and 'Student t with n - 1' in out.read_text()
+    assert 'Not run yet: queue_len=64_seed1.' in out.read_text()
+    from moco_plugin.cli.sweep_plots import interval_points
+    points = interval_points(load_spec(spec_path), [json.loads(p.read_text()) for p in
+                                                    sorted((tmp_path / 'work').glob('k/*/run.json'))])
+    assert [(x, round(m, 2), round(h, 2)) for x, m, h in points] == [
+        (16, 10.25, 3.18), (32, 13.0, 6.35), (64, 11.0, 0.0)]
+
+
+def test_an_unknown_baseline_is_a_one_line_error_before_any_run(tmp_path, monkeypatch):
+    spec_path = _spec(tmp_path)
+    monkeypatch.setattr(sweep_cli, 'run_one', lambda *a: pytest.fail('a run started'))
+    monkeypatch.setattr(sweep_cli, 'count_dataset', lambda cfg: 64)
+    with pytest.raises(ValueError, match=r"--baseline '256' is none of the sweep points; use one "
+                                         r"of '32', '64'$"):
+        sweep_cli.sweep(sweep_cli.parse_args([str(spec_path), '--baseline', '256']))
+    # the run id form names a point too
+    spec = load_spec(spec_path)
+    summaries = [dict(values=r.values, knn_top1=v, iters=4, images_per_s=1.0, train_wall_s=1.0)
+                 for r, v in zip(expand(spec), (20.0, 21.0))]
+    assert '| 64 | 1 | 21.00 | - | - | 21.00 | baseline | - |' in sweep_cli.table(
+        spec, summaries, 'queue_len=64')
+    with pytest.raises(ValueError, match="--baseline '64': that point has no finished run"):
+        sweep_cli.table(spec, summaries[:1], '64')
+
+
+def test_a_queue_above_the_set_fraction_of_the_training_set_is_refused(tmp_path):
+    # 64 training images (subset_size); default max_queue_fraction 0.5: K=32 passes, K=48 and
+    # K=64 hold most of the set (own-image negatives) although both are <= the 64 keys seen.
+    path = _spec(tmp_path, sweep={'model.queue_len': [32, 48, 64]})
+    data = json.loads(path.read_text())
+    del data['max_queue_fraction']
+    path.write_text(json.dumps(data))
+    spec = load_spec(path)
+    assert spec.max_queue_fraction == 0.5
+    problems = check_runs(spec, expand(spec), count_dataset=lambda cfg: pytest.fail('counted'))
+    assert problems == [
+        f'queue_len={k}_seed0: queue_len {k} is {share} of the 64 training images, above '
+        "max_queue_fraction 0.5 (older keys of a query's own image would be among its "
+        'negatives); lower queue_len or raise "max_queue_fraction" in the spec'
+        for k, share in ((48, '75%'), (64, '100%'))]
+    # without subset_size the dataset's length counts (CIFAR-10: 50,000)
+    data['cfg_options'] = {**SMALL, 'train_dataloader.dataset.subset_size': None,
+                           'train_cfg.max_epochs': 2}
+    data['sweep'] = {'model.queue_len': [16384, 32768]}
+    path.write_text(json.dumps(data))
+    spec = load_spec(path)
+    problems = check_runs(spec, expand(spec), count_dataset=lambda cfg: 50000)
+    assert len(problems) == 1 and problems[0].startswith(
+        'queue_len=32768_seed0: queue_len 32768 is 66% of the 50000 training images')
+    data['max_queue_fraction'] = 0.7
+    path.write_text(json.dumps(data))
+    spec = load_spec(path)
+    assert check_runs(spec, expand(spec), count_dataset=lambda cfg: 50000) == []
+
+
+@pytest.mark.parametrize('fraction', [0, -0.1, 'half', True])
+def test_a_bad_max_queue_fraction_is_refused(tmp_path, fraction):
+    with pytest.raises(ValueError, match=r'"max_queue_fraction" is the largest share .* a number '
+                                         r'> 0; got'):
+        load_spec(_spec(tmp_path, max_queue_fraction=fraction))
+
+
+def test_committed_specs_pass_the_queue_fraction_check():
+    # the specs of the committed pages say how much of the training set their queue holds
+    for name, fraction in (('queue_size', 0.85), ('resolution_budget', 1.3)):
+        spec = load_spec(Path(__file__).resolve().parents[2] / 'benchmarks' / 'ablations'
+                         / f'{name}.json')
+        assert spec.max_queue_fraction == fraction
