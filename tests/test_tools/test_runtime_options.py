@@ -2,10 +2,19 @@
 import argparse
 
 import pytest
+import torch
 
 from moco_plugin.cli import benchmark_linear, train
 from moco_plugin.cli import benchmark_setup
 from moco_plugin.utils import device_precision
+
+@pytest.fixture(autouse=True)
+def _keep_threads():
+    """choose_runtime sets this process's thread count; give the other tests theirs back."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
 
 AVX2 = dict(aten_capability='AVX2', onednn_bf16=False, native_bf16=False)
 NATIVE = dict(aten_capability='AVX512', onednn_bf16=True, native_bf16=True)
