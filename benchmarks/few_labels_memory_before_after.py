@@ -2,7 +2,7 @@
 
 Run once against each checkout (PYTHONPATH picks the code)::
 
-    PYTHONPATH=/work/main python benchmarks/few_labels_memory_before_after.py
+    PYTHONPATH=OLD_CHECKOUT python benchmarks/few_labels_memory_before_after.py   # e.g. git worktree of 588a758
     PYTHONPATH=$PWD python benchmarks/few_labels_memory_before_after.py
 
 Results: benchmarks/few_labels_scale.md.

@@ -32,7 +32,8 @@ STRATEGIES = ('teacher', 'random', 'least_confidence', 'margin', 'entropy', 'int
               'hybrid', 'kmeans', 'typiclust', 'typiclust-all')  # -all: max_clusters = L + B
 EXTRA = ('pseudo_label',)  # count cut, three criteria, on the teacher's probabilities
 PROBS_USERS = {'least_confidence', 'margin', 'entropy', 'intersection', 'hybrid', 'pseudo_label'}
-QUIET = '/work/QUIET'  # while it exists, someone times the shared machine
+# while this file exists, someone times the shared machine: the driver waits between strategies
+QUIET = os.environ.get('MOCO_QUIET_FILE', '/work/QUIET')
 
 
 def make_data(n: int, dim: int, classes: int, seed: int, noise: float):
