@@ -20,6 +20,7 @@ from moco_plugin.evaluation import (FeatureSet, cached_features, extract_feature
                                     feature_cache_key, make_eval_loader, sha256_of_file,
                                     sha256_of_state_dict)
 from moco_plugin.evaluation.feature_extraction import feature_identity
+from moco_plugin.cli.runtime_options import resolve_runtime
 from moco_plugin.engine.runtime_choice import set_threads
 from moco_plugin.evaluation.eval_datasets import (build_eval_dataset, build_eval_datasets,
                                                   check_labelled, dataset_type_name,
@@ -30,7 +31,6 @@ from moco_plugin.evaluation.eval_data_root import eval_data_cfgs
 from moco_plugin.registry import MODELS
 from moco_plugin.utils.config_files import find_config
 from moco_plugin.utils.quiet import quiet_mmengine
-from moco_plugin.utils.device_precision import choose_precision, resolve_device
 from moco_plugin.zoo.backbone_loading import load_backbone_weights, recorded_training_image_size
 
 RANDOM_CHECKPOINTS = ('none', 'random')
@@ -194,11 +194,8 @@ def choose_runtime(args: argparse.Namespace, image_size: int, log: Log) -> None:
     """Resolve ``--device``, ``--precision`` (for extraction at ``image_size``) and
     ``--threads`` into ``args.device``, ``args.precision`` (``fp32|bf16|fp16``), ``args.amp``
     and ``args.precision_choice`` (what result files record), and log the choice."""
-    args.device = resolve_device(getattr(args, 'device', None))
-    requested = getattr(args, 'precision_request', None) or getattr(args, 'precision', None) or 'auto'
-    choice = choose_precision(requested, args.device, 'extract', image_size)
+    choice = resolve_runtime(args, 'extract', image_size)
     args.precision, args.amp = choice.precision, choice.precision if choice.autocast else False
-    args.precision_choice = choice.as_dict()
     threads = set_threads(getattr(args, 'threads', None))
     log(f"{choice.log_line()}; {threads['threads']} threads on {threads['cores']} cores")
     if choice.warning:

@@ -20,7 +20,7 @@ from moco_plugin.cli.benchmark_setup import is_random_checkpoint
 from moco_plugin.cli.cfg_options import CfgOptionsAction
 from moco_plugin.cli.fewlabel_data import (add_pool_arguments, build_split,  # noqa: F401
                                            pool_and_labels)
-from moco_plugin.cli.runtime_options import add_runtime_arguments
+from moco_plugin.cli.runtime_options import add_runtime_arguments, resolve_runtime
 from moco_plugin.engine.runtime_choice import set_threads
 from moco_plugin.evaluation.feature_extraction import (FeatureSet, cached_features, feature_identity,
                                                        extract_features, feature_cache_key,
@@ -28,7 +28,7 @@ from moco_plugin.evaluation.feature_extraction import (FeatureSet, cached_featur
 from moco_plugin.registry import MODELS
 from moco_plugin.utils.atomic_io import atomic_write_bytes
 from moco_plugin.utils.config_files import find_config
-from moco_plugin.utils.device_precision import PrecisionChoice, choose_precision, resolve_device
+from moco_plugin.utils.device_precision import PrecisionChoice
 from moco_plugin.utils.quiet import quiet_mmengine
 from moco_plugin.zoo.backbone_loading import load_backbone_weights
 from moco_plugin.utils.hashing import sha256_of_file, sha256_of_state_dict
@@ -100,15 +100,7 @@ def load_model(cfg: Config, checkpoint: str, seed: int = 0) -> Backbone:
 def runtime_choice(args: argparse.Namespace, image_size: Optional[int]) -> PrecisionChoice:
     """``--device`` / ``--precision`` / ``--amp`` of a few-label tool, resolved for extraction
     at ``image_size`` (recorded in ``args.precision_choice`` for the tool's result files)."""
-    requested = getattr(args, 'precision', None) or 'auto'
-    if getattr(args, 'amp', False):
-        if requested == 'fp32':
-            raise ValueError('--amp and --precision fp32 contradict each other; pass one')
-        requested = 'amp' if requested == 'auto' else requested
-    choice = choose_precision(requested, resolve_device(getattr(args, 'device', None)),
-                              'extract', image_size)
-    args.precision_choice = choice.as_dict()
-    return choice
+    return resolve_runtime(args, 'extract', image_size)
 
 
 def _crop_size(dataset_cfg: dict) -> Optional[int]:

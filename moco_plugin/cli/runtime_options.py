@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from moco_plugin.utils.device_precision import DEVICE_HELP, PRECISION_CHOICES
+from typing import Optional
+
+from moco_plugin.utils.device_precision import (DEVICE_HELP, PRECISION_CHOICES, PrecisionChoice,
+                                               choose_precision, resolve_device)
 
 PRECISION_HELP = ("auto (default): bf16 autocast where this machine runs it natively (a CPU "
                   "with AVX-512 BF16 or AMX as torch reports it; a GPU with bf16), else fp32 "
@@ -26,13 +29,38 @@ def add_runtime_arguments(parser: argparse.ArgumentParser, amp_help: str,
     return group
 
 
+def requested_precision(args: argparse.Namespace) -> str:
+    """The ``--precision`` asked for, with ``--amp`` folded in (``'amp'``).
+
+    Raises:
+        ValueError: ``--amp`` together with ``--precision fp32``.
+    """
+    requested = getattr(args, 'precision_request', None) or getattr(args, 'precision', None) or 'auto'
+    if getattr(args, 'amp', False) is True:
+        if requested == 'fp32':
+            raise ValueError('--amp and --precision fp32 contradict each other; pass one')
+        requested = 'amp' if requested == 'auto' else requested
+    return requested
+
+
 def check_runtime_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Fold ``--amp`` into ``args.precision`` (``'amp'``); contradictions are argparse errors."""
-    if args.amp:
-        if args.precision == 'fp32':
-            parser.error('--amp and --precision fp32 contradict each other; pass one')
-        if args.precision == 'auto':
-            args.precision = 'amp'
+    try:
+        args.precision = requested_precision(args)
+    except ValueError as err:
+        parser.error(str(err))
     args.precision_request = args.precision  # what was asked; args.precision becomes what runs
+    if getattr(args, 'threads', None) is not None and args.threads < 1:
+        parser.error(f'--threads must be >= 1, got {args.threads}')
+
+
+def resolve_runtime(args: argparse.Namespace, task: str,
+                    image_size: Optional[int] = None) -> PrecisionChoice:
+    """Resolve ``--device`` into ``args.device`` and ``--precision``/``--amp`` for ``task`` at
+    ``image_size``; ``args.precision_choice`` records the choice for result files."""
+    args.device = resolve_device(getattr(args, 'device', None))
+    choice = choose_precision(requested_precision(args), args.device, task, image_size)
+    args.precision_choice = choice.as_dict()
+    return choice
     if getattr(args, 'threads', None) is not None and args.threads < 1:
         parser.error(f'--threads must be >= 1, got {args.threads}')

@@ -8,7 +8,8 @@ from typing import Callable, Dict, List, Mapping, Optional
 
 from moco_plugin.cli.cfg_options import CfgOptionsAction, check_top_level_keys
 from moco_plugin.cli.errors import run_cli
-from moco_plugin.cli.runtime_options import add_runtime_arguments, check_runtime_arguments
+from moco_plugin.cli.runtime_options import (add_runtime_arguments, check_runtime_arguments,
+                                             resolve_runtime)
 from moco_plugin.cli.train_data_args import (add_train_data_arguments, apply_train_data_arguments,
                                             check_train_data_arguments)
 from moco_plugin.utils.config_files import find_config, packaged_config_names
@@ -67,7 +68,7 @@ def build_config(args: argparse.Namespace):
     from mmengine.config import Config
 
     from moco_plugin.engine.runtime_choice import apply_precision
-    from moco_plugin.utils.device_precision import choose_precision, resolve_device
+    from moco_plugin.utils.device_precision import resolve_device
 
     args.device = resolve_device(args.device)
 
@@ -93,7 +94,7 @@ def build_config(args: argparse.Namespace):
             cfg.model_wrapper_cfg = dict(
                 type='MMDistributedDataParallel', device_ids=None, forward_sync_buffers=False,
                 find_unused_parameters=cfg.get('find_unused_parameters', False))
-    apply_precision(cfg, choose_precision(args.precision, args.device, 'train'))
+    apply_precision(cfg, resolve_runtime(args, 'train'))
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None
