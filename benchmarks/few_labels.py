@@ -143,24 +143,67 @@ def active(features, args):
     return out
 
 
+def _tool(name: str, *argv: str) -> None:
+    subprocess.run([sys.executable, osp.join(REPO, 'tools', name), *argv], check=True)
+
+
 def finetune(features, args):
+    """Fine-tuning (and the linear probe on the same labels) through the tools, per seed.
+
+    For each seed and budget one label file (``make_label_subset.py --per-class N --seed S``);
+    every model in ``--finetune-models`` is fine-tuned on it (``train_few_labels.py``, recipe
+    ``--finetune-recipe``) and probed linearly on the same labels. With ``--finetune-pseudo
+    TEACHER``, at the budgets of ``--pseudo-finetune-per-class`` the teacher's checkpoint
+    pseudo-labels the pool (``pseudo_label.py --threshold T --max-per-class C --student``)
+    and the first model is fine-tuned on the labels + pseudo-labels.
+    """
     out = {}
-    labels_dir = osp.join(REPO, 'work_dirs', 'few_labels')
-    for name in ('mocov2', 'random'):
-        info = features[name][2]
-        labels = osp.join(labels_dir, f"labels_{args.finetune_per_class * 10}.json")
-        result = osp.join(labels_dir, f'finetune_{name}.json')
-        common = [sys.executable, osp.join(REPO, 'tools', 'make_label_subset.py'), info['config'],
-                  '--per-class', str(args.finetune_per_class), '--out', labels]
-        subset = ['--subset-train', str(args.subset_train)] if args.subset_train else []
-        subprocess.run(common + subset + (['--data-root', args.data_root] if args.data_root else []),
-                       check=True)
-        tick = time.perf_counter()
-        subprocess.run([sys.executable, osp.join(REPO, 'tools', 'train_few_labels.py'),
-                        info['config'], info['checkpoint'], '--labels', labels, '--recipe',
-                        'finetune_resnet18_1xb64-coslr-30e-bblr0.1_cifar10', '--quiet', *subset,
-                        '--out', result], check=True)
-        out[name] = dict(json.load(open(result)), wall_s=round(time.perf_counter() - tick, 1))
+    work = osp.join(REPO, 'work_dirs', 'few_labels', args.finetune_tag)
+    os.makedirs(work, exist_ok=True)
+    data = ['--data-root', args.data_root] if args.data_root else []
+    subset = ['--subset-train', str(args.subset_train)] if args.subset_train else []
+    runs = []
+    for seed in args.finetune_seeds:
+        for per_class in args.finetune_per_class:
+            info0 = features[args.finetune_models[0]][2]
+            labels = osp.join(work, f'labels_{per_class * 10}_seed{seed}.json')
+            if not osp.isfile(labels):
+                _tool('make_label_subset.py', info0['config'], '--per-class', str(per_class),
+                      '--seed', str(seed), '--out', labels, *subset, *data)
+            plans = [(name, recipe, None) for name in args.finetune_models
+                     for recipe in (args.finetune_recipe, 'resnet18_linear-fewlabel_cifar10')]
+            if args.finetune_pseudo and per_class in args.pseudo_finetune_per_class:
+                teacher = features[args.finetune_pseudo][2]
+                student = features[args.finetune_models[0]][2]
+                pseudo = osp.join(work, f'pseudo_{args.finetune_pseudo}_{per_class * 10}_seed{seed}.json')
+                if not osp.isfile(pseudo):
+                    _tool('pseudo_label.py', teacher['config'], teacher['checkpoint'], '--labels',
+                          labels, '--threshold', str(args.pseudo_threshold), '--max-per-class',
+                          str(args.pseudo_cap), '--student', student['checkpoint'], '--seed',
+                          str(seed), '--quiet', '--out', pseudo, *subset, *data)
+                plans.append((args.finetune_models[0], args.finetune_recipe, pseudo))
+            for name, recipe, pseudo in plans:
+                info = features[name][2]
+                kind = 'finetune' if recipe == args.finetune_recipe else 'linear'
+                tag = f"{name}_{kind}_{per_class * 10}_seed{seed}" + ('_pseudo' if pseudo else '')
+                result = osp.join(work, f'{tag}.json')
+                tick = time.perf_counter()
+                if not osp.isfile(result):
+                    _tool('train_few_labels.py', info['config'], info['checkpoint'], '--labels',
+                          labels, '--recipe', recipe, '--seed', str(seed), '--quiet', *subset,
+                          *data, '--out', result,
+                          *(['--pseudo-labels', pseudo] if pseudo else []))
+                run = json.load(open(result))
+                row = dict(model=name, kind=kind, labels=per_class * 10, seed=seed,
+                           pseudo=bool(pseudo), n_pseudo=run.get('n_pseudo', 0),
+                           top1=run['top1'], top5=run['top5'], train_s=run.get('train_s'),
+                           wall_s=round(time.perf_counter() - tick, 1))
+                if pseudo:
+                    kept = json.load(open(pseudo))
+                    row['pseudo_precision'] = kept.get('meta', {}).get('precision_vs_true_labels')
+                runs.append(row)
+                log(f"{tag}: top-1 {row['top1']:.2f} ({row['wall_s']} s)")
+    out['runs'] = runs
     return out
 
 
@@ -205,9 +248,22 @@ def tables(result) -> str:
             lines.append(f'| {strategy} | ' + ' | '.join(
                 f"{r['mean']:.1f} ± {r['std']:.1f}" for r in rows) + f" | {part['seconds'][strategy]:.0f} s |")
         lines.append('')
-    for name, run in result.get('finetune', {}).items():
-        lines.append(f"fine-tune {name}: {run['n_labels']} labels, top-1 {run['top1']:.2f}, "
-                     f"top-5 {run['top5']:.2f}, {run['train_s']} s training, {run['wall_s']} s wall")
+    runs = result.get('finetune', {}).get('runs', [])
+    if runs:
+        lines += ['| features | classifier | labels | pseudo-labels | top-1 (mean ± std) | '
+                  'seeds | per-seed top-1 | train time (mean) |', '|---|---|---|---|---|---|---|---|']
+        keys = sorted({(r['model'], r['kind'], r['labels'], r['pseudo']) for r in runs},
+                      key=lambda k: (k[2], k[0], k[1], k[3]))
+        for model, kind, count, pseudo in keys:
+            cell = [r for r in runs if (r['model'], r['kind'], r['labels'], r['pseudo'])
+                    == (model, kind, count, pseudo)]
+            top1 = np.array([r['top1'] for r in cell])
+            std = top1.std(ddof=1) if len(top1) > 1 else 0.0
+            n_pseudo = f"{np.mean([r['n_pseudo'] for r in cell]):.0f}" if pseudo else '0'
+            lines.append(f'| {model} | {kind} | {count} | {n_pseudo} | {top1.mean():.2f} ± '
+                         f'{std:.2f} | {len(cell)} | ' + ', '.join(f'{t:.2f}' for t in top1)
+                         + f" | {np.mean([r['train_s'] or 0 for r in cell]):.0f} s |")
+        lines.append('')
     return '\n'.join(lines) + '\n'
 
 
@@ -232,7 +288,15 @@ def main() -> None:
                                  'kmeans', 'typiclust', 'hybrid'])
     parser.add_argument('--schedule', type=int, nargs='+', default=[10, 20, 40, 80, 160, 320, 640, 1000])
     parser.add_argument('--finetune', action='store_true')
-    parser.add_argument('--finetune-per-class', type=int, default=25)
+    parser.add_argument('--finetune-per-class', type=int, nargs='+', default=[25])
+    parser.add_argument('--finetune-seeds', type=int, nargs='+', default=[0])
+    parser.add_argument('--finetune-models', nargs='+', default=['mocov2', 'random'])
+    parser.add_argument('--finetune-recipe', default='finetune_resnet18_1xb64-coslr-30e-bblr0.1_cifar10')
+    parser.add_argument('--finetune-pseudo', metavar='TEACHER',
+                        help='also fine-tune the first model on labels + this model\'s pseudo-labels')
+    parser.add_argument('--pseudo-finetune-per-class', type=int, nargs='+', default=[25])
+    parser.add_argument('--finetune-tag', default='finetune',
+                        help='folder under work_dirs/few_labels for label files and raw results')
     parser.add_argument('--parts', nargs='+', default=['budgets', 'pseudo', 'active'])
     parser.add_argument('--out-dir', default='benchmarks/few_labels')
     args = parser.parse_args()

@@ -1,47 +1,36 @@
 #!/bin/bash
-# The few-label study of benchmarks/few_labels.md, one command:
-#   flock /tmp/cpu_heavy.lock bash benchmarks/few_labels_study.sh
-# 1. pretraining configs: the CPU comparison's settings (benchmarks/compare_cpu.py) at
-#    1 epoch on a 10,000-image class-balanced subset, without the k-NN monitor;
-# 2. MoCo v2, SimCLR, MoCo v1 pretrained (tools/train.py); random init needs none;
-# 3. the study on cached features (benchmarks/few_labels.py), pool = a 10,000-image
-#    class-balanced subset of the training split, test = the whole test split.
+# The few-label study of the few-labels results page, one command (about 2 hours on 2 cores):
+#   bash benchmarks/few_labels_study.sh
+# 1. MoCo v2 and MoCo v1 pretrained with the packaged CPU-budget configs (6 epochs on all
+#    50,000 CIFAR-10 training images, tools/train.py; random init needs none);
+# 2. the study on cached features (benchmarks/few_labels.py): pool = the whole 50,000-image
+#    training split, test = the whole 10,000-image test split, 3 seeds;
+# 3. fine-tuning at 250 and 4,000 labels through tools/{make_label_subset,train_few_labels,
+#    pseudo_label}.py, with MoCo v1's pseudo-labels fed into MoCo v2's fine-tuning at 250.
+# Raw results go to work_dirs/; the page's tables are in $OUT/tables.md.
 set -e
 cd "$(dirname "$0")/.."
 export MOCO_DATA_ROOT=${MOCO_DATA_ROOT:-../shared/datasets/cifar10}
-# On a shared 2-core machine one OpenMP thread per process was 13x faster than two
-# (1.2 s/iteration instead of 16: spinning threads fight the other jobs for the cores).
-export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-ROOT=work_dirs/fewlabel_pretrain
-for alg in mocov2 simclr mocov1; do
-  if [ ! -f $ROOT/$alg/config.py ]; then
-    .venv/bin/python - "$alg" "$ROOT" <<'PY'
-import os, sys
-sys.path.insert(0, 'benchmarks')
-import compare_cpu
-alg, root = sys.argv[1], sys.argv[2]
-args = compare_cpu.parse_args(
-    '--epochs 1 --subset 10000 --batch-size 64 --bn-splits 4 --stem imagenet --optimizer adamw '
-    '--lr 3e-4 --fast-aug --jitter-strength 0.5 --gray-prob 0 --amp --knn-monitor-interval 0 '
-    f'--algorithms {alg}'.split())
-os.makedirs(f'{root}/{alg}', exist_ok=True)
-compare_cpu.budget_config(alg, args).dump(f'{root}/{alg}/config.py')
-PY
-  fi
-  if [ ! -f $ROOT/$alg/epoch_1.pth ]; then
+OUT=${OUT:-work_dirs/few_labels6e}
+ROOT=work_dirs/fewlabel6e
+PY=${PYTHON:-.venv/bin/python}
+for alg in mocov2 mocov1; do
+  cfg=$(ls configs/$alg/${alg}_resnet18_1xb64-adamw-*-6e_cifar10-cpu.py)
+  mkdir -p $ROOT/$alg
+  if [ ! -f $ROOT/$alg/epoch_6.pth ]; then
     start=$(date +%s)
-    .venv/bin/python tools/train.py $ROOT/$alg/config.py --work-dir $ROOT/$alg \
-        --data-root "$MOCO_DATA_ROOT" --amp > $ROOT/$alg/train.log 2>&1
-    echo "pretrain $alg: $(( $(date +%s) - start )) s"
+    $PY tools/train.py $cfg --work-dir $ROOT/$alg --data-root "$MOCO_DATA_ROOT" > $ROOT/$alg/train.log 2>&1
+    echo "pretrain $alg: $(( $(date +%s) - start )) s" | tee -a $ROOT/timings.txt
   fi
+  cp $ROOT/$alg/$(basename $cfg) $ROOT/$alg/config.py
 done
-.venv/bin/python benchmarks/few_labels.py --models mocov2 random --subset-train 10000 \
-    --out-dir benchmarks/few_labels --parts active \
+# one OpenMP thread per process from here on: the tools' loader workers and the study share the cores
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+COMMON="--pretrain-root $ROOT --epochs 6 --subset-train 0 --out-dir $OUT --seeds 0 1 2"
+$PY benchmarks/few_labels.py $COMMON --models mocov2 mocov1 random --per-class 1 4 25 100 400 \
+    --teachers mocov2 mocov1 random --parts budgets pseudo
+$PY benchmarks/few_labels.py $COMMON --models mocov2 mocov1 random --parts none --finetune \
+    --finetune-per-class 25 400 --finetune-seeds 0 1 2 --finetune-models mocov2 random \
+    --finetune-pseudo mocov1 --pseudo-finetune-per-class 25 --pseudo-cap 500 --finetune-tag finetune6e
+$PY benchmarks/few_labels.py $COMMON --models mocov2 --parts active \
     --strategies random least_confidence margin entropy intersection kmeans typiclust hybrid
-.venv/bin/python benchmarks/few_labels.py --models mocov2 mocov1 simclr random \
-    --teachers mocov2 simclr mocov1 random --subset-train 10000 --out-dir benchmarks/few_labels \
-    --parts budgets pseudo
-# fine-tuning at 250 labels (MoCo v2, random init) and the selection speed on the 50k split
-.venv/bin/python benchmarks/few_labels.py --models mocov2 random --subset-train 10000 \
-    --out-dir benchmarks/few_labels --parts none --finetune
-.venv/bin/python benchmarks/few_labels_selection_speed.py --out benchmarks/few_labels/selection_speed.json
