@@ -19,7 +19,9 @@ for alg in mocov2 mocov1; do
   mkdir -p $ROOT/$alg
   if [ ! -f $ROOT/$alg/epoch_6.pth ]; then
     start=$(date +%s)
-    $PY tools/train.py $cfg --work-dir $ROOT/$alg --data-root "$MOCO_DATA_ROOT" > $ROOT/$alg/train.log 2>&1
+    # one thread: with two, OpenMP's spin-waiting made it 10x slower whenever anything else ran
+    $PY tools/train.py $cfg --work-dir $ROOT/$alg --data-root "$MOCO_DATA_ROOT" --threads 1 \
+        --resume auto >> $ROOT/$alg/train.log 2>&1
     echo "pretrain $alg: $(( $(date +%s) - start )) s" | tee -a $ROOT/timings.txt
   fi
   cp $ROOT/$alg/$(basename $cfg) $ROOT/$alg/config.py
