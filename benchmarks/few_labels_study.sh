@@ -14,9 +14,10 @@ export MOCO_DATA_ROOT=${MOCO_DATA_ROOT:-../shared/datasets/cifar10}
 OUT=${OUT:-work_dirs/few_labels6e}
 ROOT=work_dirs/fewlabel6e
 PY=${PYTHON:-.venv/bin/python}
-for alg in mocov2 mocov1; do
+for alg in ${ALGS:-mocov2 mocov1}; do
   cfg=$(ls configs/$alg/${alg}_resnet18_1xb64-adamw-*-6e_cifar10-cpu.py)
   mkdir -p $ROOT/$alg
+  while [ -f $ROOT/$alg/RUNNING ]; do sleep 20; done  # trained by another process
   if [ ! -f $ROOT/$alg/epoch_6.pth ]; then
     start=$(date +%s)
     # one thread: with two, OpenMP's spin-waiting made it 10x slower whenever anything else ran
@@ -26,6 +27,7 @@ for alg in mocov2 mocov1; do
   fi
   cp $ROOT/$alg/$(basename $cfg) $ROOT/$alg/config.py
 done
+[ -n "$PRETRAIN_ONLY" ] && exit 0
 # one OpenMP thread per process from here on: the tools' loader workers and the study share the cores
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 COMMON="--pretrain-root $ROOT --epochs 6 --subset-train 0 --out-dir $OUT --seeds 0 1 2"
