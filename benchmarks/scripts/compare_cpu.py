@@ -10,17 +10,17 @@ writes the comparison table and plot with ``--compare``.
 
 Tiny end-to-end check (minutes on 2 CPU cores)::
 
-    python benchmarks/compare_cpu.py --epochs 1 --subset 256 --batch-size 64 \\
+    python benchmarks/scripts/compare_cpu.py --epochs 1 --subset 256 --batch-size 64 \\
         --stem imagenet --eval-subset-train 1000 --eval-subset-test 500 --linear-epochs 10 \\
         --work-root work_dirs/compare_tiny --results results/compare_tiny \\
         --out results/compare_tiny/comparison.md
 
-The CPU comparison of benchmarks/README.md (90 minutes on 2 cores; the ImageNet stem on
+The CPU comparison of benchmarks/results/comparison_cpu/README.md (90 minutes on 2 cores; the ImageNet stem on
 32 px is ~6x faster than the CIFAR stem on a CPU)::
 
-    python benchmarks/compare_cpu.py --epochs 6 --subset 0 --batch-size 64 --bn-splits 4 \\
+    python benchmarks/scripts/compare_cpu.py --epochs 6 --subset 0 --batch-size 64 --bn-splits 4 \\
         --stem imagenet --optimizer adamw --lr 3e-4 --fast-aug --jitter-strength 0.5 \\
-        --gray-prob 0 --amp --jobs 2 --out benchmarks/comparison_cpu.md
+        --gray-prob 0 --amp --jobs 2 --out benchmarks/results/comparison_cpu/comparison_cpu.md
 
 Everything is re-run unless ``--skip-existing`` finds the checkpoint / result already there.
 """
@@ -36,7 +36,7 @@ import sys
 import time
 from typing import Dict, List, Optional
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # repo root
 CONFIGS: Dict[str, Optional[str]] = {
     'mocov2': 'configs/mocov2/mocov2_resnet18_1xb256-coslr-200e_cifar10.py',
     'mocov1': 'configs/mocov1/mocov1_resnet18_1xb256-steplr-200e_cifar10.py',
@@ -98,7 +98,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                        help='CIFAR-10 folder (default: $MOCO_DATA_ROOT)')
     paths.add_argument('--work-root', default='work_dirs/compare_cpu')
     paths.add_argument('--results', default='results/compare_cpu', help='folder of the result JSONs')
-    paths.add_argument('--out', default='benchmarks/comparison.md')
+    paths.add_argument('--out', default='work_dirs/compare_cpu/comparison.md')
     paths.add_argument('--plot', help='PNG (default: --out with .png)')
     parser.add_argument('--jobs', type=int, default=1,
                         help='algorithms run at the same time, each with cores/jobs threads')
@@ -248,7 +248,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     started = time.perf_counter()
     env = None
     if args.jobs > 1:  # one intra-op thread per job: OpenMP threads of two jobs fighting over
-        # the same cores cost far more than they give (see benchmarks/README.md)
+        # the same cores cost far more than they give (see benchmarks/results/comparison_cpu/README.md)
         threads = str(max(1, (os.cpu_count() or args.jobs) // args.jobs))
         env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
     timings: Dict[str, float] = {}

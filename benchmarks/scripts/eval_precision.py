@@ -4,11 +4,11 @@
 Times ``extract_features`` over the same CIFAR-10 test images in alternating rounds
 (fp32, bf16, fp32, ...) so both see the same machine load, and compares the features::
 
-    MOCO_DATA_ROOT=../shared/datasets/cifar10 python benchmarks/eval_precision.py \
+    MOCO_DATA_ROOT=../shared/datasets/cifar10 python benchmarks/scripts/eval_precision.py \
         work_dirs/quickstart/epoch_2.pth --images 2048 --rounds 3
 
 The k-NN top-1 of each precision on the full splits comes from the benchmark tool
-(``--precision fp32`` / default), see benchmarks/transfer_and_few_shot.md.
+(``--precision fp32`` / default), see benchmarks/results/transfer/README.md.
 """
 from __future__ import annotations
 

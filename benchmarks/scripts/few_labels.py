@@ -4,7 +4,7 @@
 Pretraining (the CPU comparison's settings, 1 epoch on 10,000 images; writes
 ``work_dirs/fewlabel_pretrain/{mocov2,mocov1,simclr}/{config.py,epoch_1.pth}``)::
 
-    flock /tmp/cpu_heavy.lock python benchmarks/compare_cpu.py --epochs 1 --subset 10000 \\
+    flock /tmp/cpu_heavy.lock python benchmarks/scripts/compare_cpu.py --epochs 1 --subset 10000 \\
         --batch-size 64 --bn-splits 4 --stem imagenet --optimizer adamw --lr 3e-4 --fast-aug \\
         --jitter-strength 0.5 --gray-prob 0 --amp --algorithms mocov2 simclr mocov1 random \\
         --work-root work_dirs/fewlabel_pretrain --results work_dirs/fewlabel_pretrain/results \\
@@ -12,7 +12,7 @@ Pretraining (the CPU comparison's settings, 1 epoch on 10,000 images; writes
 
 The study (features cached once per checkpoint; linear probes / k-NN on them)::
 
-    flock /tmp/cpu_heavy.lock python benchmarks/few_labels.py --out-dir benchmarks/few_labels
+    flock /tmp/cpu_heavy.lock python benchmarks/scripts/few_labels.py --out-dir benchmarks/results/few_labels
 
 Parts: (a) accuracy vs label budget, linear probe and k-NN, every model, 3 seeds;
 (b) pseudo-labels: precision/coverage vs threshold of a MoCo v2 teacher and a SimCLR
@@ -33,7 +33,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # repo root
 sys.path.insert(0, REPO)
 
 from moco_plugin.cli.active_learning import plot_curves  # noqa: E402
@@ -234,7 +234,7 @@ def main() -> None:
     parser.add_argument('--finetune', action='store_true')
     parser.add_argument('--finetune-per-class', type=int, default=25)
     parser.add_argument('--parts', nargs='+', default=['budgets', 'pseudo', 'active'])
-    parser.add_argument('--out-dir', default='benchmarks/few_labels')
+    parser.add_argument('--out-dir', default='benchmarks/results/few_labels')
     args = parser.parse_args()
     os.makedirs(args.out_dir, exist_ok=True)
     started = time.perf_counter()

@@ -1,13 +1,13 @@
 """faiss k-means (diversity.kmeans_assign) against the TypiClust authors' scikit-learn
 MiniBatchKMeans(batch_size=5000): time and mean squared distance to the centre::
 
-    PYTHONPATH=$PWD python benchmarks/few_labels_kmeans_sklearn.py 131072 500
+    PYTHONPATH=$PWD python benchmarks/scripts/few_labels_kmeans_sklearn.py 131072 500
 
-Results: benchmarks/few_labels_scale.md.
+Results: benchmarks/results/few_labels/scale.md.
 """
 import json, os, sys, time
 import numpy as np, faiss
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from few_labels_scale import make_data
 from moco_plugin.fewlabel.diversity import kmeans_assign, prepare

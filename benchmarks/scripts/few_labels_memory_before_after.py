@@ -2,10 +2,10 @@
 
 Run once against each checkout (PYTHONPATH picks the code)::
 
-    PYTHONPATH=OLD_CHECKOUT python benchmarks/few_labels_memory_before_after.py   # e.g. git worktree of 588a758
-    PYTHONPATH=$PWD python benchmarks/few_labels_memory_before_after.py
+    PYTHONPATH=OLD_CHECKOUT python benchmarks/scripts/few_labels_memory_before_after.py   # e.g. git worktree of 588a758
+    PYTHONPATH=$PWD python benchmarks/scripts/few_labels_memory_before_after.py
 
-Results: benchmarks/few_labels_scale.md.
+Results: benchmarks/results/few_labels/scale.md.
 """
 import sys, time, tracemalloc, json
 import numpy as np

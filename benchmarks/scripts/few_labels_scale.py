@@ -8,8 +8,8 @@ strategy runs in its own process (``--worker``), so that its peak RSS (``ru_maxr
 own; tracemalloc gives the peak of the Python / numpy allocations during the step (faiss
 and torch allocate outside it: RSS covers those)::
 
-    nice -n 19 env OMP_NUM_THREADS=1 PYTHONPATH=$PWD python benchmarks/few_labels_scale.py \\
-        --out benchmarks/few_labels/scale.json
+    nice -n 19 env OMP_NUM_THREADS=1 PYTHONPATH=$PWD python benchmarks/scripts/few_labels_scale.py \\
+        --out benchmarks/results/few_labels/scale.json
 
 ``--kmeans-iterations`` below 20 for the k-means strategies (``--short-kmeans``): the fit's
 time per iteration is measured and the 20-iteration time extrapolated (said in the table).
@@ -33,7 +33,8 @@ STRATEGIES = ('teacher', 'random', 'least_confidence', 'margin', 'entropy', 'int
 EXTRA = ('pseudo_label',)  # count cut, three criteria, on the teacher's probabilities
 PROBS_USERS = {'least_confidence', 'margin', 'entropy', 'intersection', 'hybrid', 'pseudo_label'}
 # while this file exists, someone times the shared machine: the driver waits between strategies
-QUIET = os.environ.get('MOCO_QUIET_FILE', '/work/QUIET')
+QUIET = os.environ.get('MOCO_QUIET_FILE', os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__))))), 'QUIET'))  # default: QUIET beside the checkout
 
 
 def make_data(n: int, dim: int, classes: int, seed: int, noise: float):

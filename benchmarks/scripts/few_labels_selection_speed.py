@@ -4,8 +4,8 @@
 Features of the MoCo v2 study checkpoint (cached after the first run); a linear teacher on
 100 balanced labels gives the probabilities; each strategy picks ``--budget`` images::
 
-    flock /tmp/cpu_heavy.lock python benchmarks/few_labels_selection_speed.py \\
-        --out benchmarks/few_labels/selection_speed.json
+    flock /tmp/cpu_heavy.lock python benchmarks/scripts/few_labels_selection_speed.py \\
+        --out benchmarks/results/few_labels/selection_speed.json
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import sys
 import time
 from types import SimpleNamespace
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # repo root
 sys.path.insert(0, REPO)
 
 from moco_plugin.cli.fewlabel_common import build_split, features_of, load_config, load_model  # noqa: E402
@@ -31,7 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--root', default='work_dirs/fewlabel_pretrain/mocov2')
     parser.add_argument('--budget', type=int, default=100)
-    parser.add_argument('--out', default='benchmarks/few_labels/selection_speed.json')
+    parser.add_argument('--out', default='benchmarks/results/few_labels/selection_speed.json')
     args = parser.parse_args()
     ns = SimpleNamespace(config=osp.join(args.root, 'config.py'), cfg_options={},
                          data_root=os.environ.get('MOCO_DATA_ROOT'), subset_train=None,

@@ -1,13 +1,13 @@
 #!/bin/bash
-# The few-label study of benchmarks/few_labels.md, one command:
-#   flock /tmp/cpu_heavy.lock bash benchmarks/few_labels_study.sh
-# 1. pretraining configs: the CPU comparison's settings (benchmarks/compare_cpu.py) at
+# The few-label study of benchmarks/results/few_labels/README.md, one command:
+#   flock /tmp/cpu_heavy.lock bash benchmarks/scripts/few_labels_study.sh
+# 1. pretraining configs: the CPU comparison's settings (benchmarks/scripts/compare_cpu.py) at
 #    1 epoch on a 10,000-image class-balanced subset, without the k-NN monitor;
 # 2. MoCo v2, SimCLR, MoCo v1 pretrained (tools/train.py); random init needs none;
-# 3. the study on cached features (benchmarks/few_labels.py), pool = a 10,000-image
+# 3. the study on cached features (benchmarks/scripts/few_labels.py), pool = a 10,000-image
 #    class-balanced subset of the training split, test = the whole test split.
 set -e
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 export MOCO_DATA_ROOT=${MOCO_DATA_ROOT:-../shared/datasets/cifar10}
 # On a shared 2-core machine one OpenMP thread per process was 13x faster than two
 # (1.2 s/iteration instead of 16: spinning threads fight the other jobs for the cores).
@@ -17,7 +17,7 @@ for alg in mocov2 simclr mocov1; do
   if [ ! -f $ROOT/$alg/config.py ]; then
     .venv/bin/python - "$alg" "$ROOT" <<'PY'
 import os, sys
-sys.path.insert(0, 'benchmarks')
+sys.path.insert(0, 'benchmarks/scripts')
 import compare_cpu
 alg, root = sys.argv[1], sys.argv[2]
 args = compare_cpu.parse_args(
@@ -35,13 +35,13 @@ PY
     echo "pretrain $alg: $(( $(date +%s) - start )) s"
   fi
 done
-.venv/bin/python benchmarks/few_labels.py --models mocov2 random --subset-train 10000 \
-    --out-dir benchmarks/few_labels --parts active \
+.venv/bin/python benchmarks/scripts/few_labels.py --models mocov2 random --subset-train 10000 \
+    --out-dir benchmarks/results/few_labels --parts active \
     --strategies random least_confidence margin entropy intersection kmeans typiclust hybrid
-.venv/bin/python benchmarks/few_labels.py --models mocov2 mocov1 simclr random \
-    --teachers mocov2 simclr mocov1 random --subset-train 10000 --out-dir benchmarks/few_labels \
+.venv/bin/python benchmarks/scripts/few_labels.py --models mocov2 mocov1 simclr random \
+    --teachers mocov2 simclr mocov1 random --subset-train 10000 --out-dir benchmarks/results/few_labels \
     --parts budgets pseudo
 # fine-tuning at 250 labels (MoCo v2, random init) and the selection speed on the 50k split
-.venv/bin/python benchmarks/few_labels.py --models mocov2 random --subset-train 10000 \
-    --out-dir benchmarks/few_labels --parts none --finetune
-.venv/bin/python benchmarks/few_labels_selection_speed.py --out benchmarks/few_labels/selection_speed.json
+.venv/bin/python benchmarks/scripts/few_labels.py --models mocov2 random --subset-train 10000 \
+    --out-dir benchmarks/results/few_labels --parts none --finetune
+.venv/bin/python benchmarks/scripts/few_labels_selection_speed.py --out benchmarks/results/few_labels/selection_speed.json

@@ -1,7 +1,7 @@
 """TypiClust with the authors' squared distances against the paper's plain L2 distances: how many
 picks change (benchmark data, 50,000 x 512, 100 classes)::
 
-    PYTHONPATH=$PWD python benchmarks/few_labels_typicality_squared.py
+    PYTHONPATH=$PWD python benchmarks/scripts/few_labels_typicality_squared.py
 """
 import os, sys
 import numpy as np

@@ -10,15 +10,15 @@
 3. trains the fastest setting for as many epochs as fit in what is left of ``--budget-s``;
 4. runs the k-NN benchmark on the trained checkpoint;
 5. writes ``gpu_check.json`` and ``gpu_check.md`` (side by side with the published anchors)
-   under ``--out`` (default ``$OUT``, else ``benchmarks/results/gpu``).
+   under ``--out`` (default ``$OUT``, else ``work_dirs/gpu_check``).
 
 ``--tiny`` runs every step on a CPU in well under a minute (tiny subset, a few iterations;
 compile traced with the 'eager' backend instead of inductor), so the test suite keeps the
-script working. See benchmarks/gpu.md.
+script working. See benchmarks/results/gpu/README.md.
 
 Example::
 
-    python benchmarks/gpu_check.py --budget-s 450 --out $OUT
+    python benchmarks/scripts/gpu_check.py --budget-s 450 --out $OUT
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--data-root', help='CIFAR-10 (default: $MOCO_DATA_ROOT, ./shared/datasets/'
                                             'cifar10, ../shared/datasets/cifar10)')
     parser.add_argument('--out', help='folder for the summaries (default: $OUT, else '
-                                      'benchmarks/results/gpu)')
+                                      'work_dirs/gpu_check)')
     parser.add_argument('--budget-s', type=float, default=450.0,
                         help='wall-clock budget of the whole check; the epochs trained are chosen '
                              'to fit it (default 450)')
@@ -64,7 +64,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--tiny', action='store_true', help='CPU smoke run of every step (tests)')
     args = parser.parse_args(argv)
     args.data_root = find_data_root(args.data_root)
-    args.out = args.out or os.environ.get('OUT') or osp.join(REPO_ROOT, 'benchmarks', 'results', 'gpu')
+    args.out = args.out or os.environ.get('OUT') or osp.join(REPO_ROOT, 'work_dirs', 'gpu_check')
     args.tiny_options, args.tiny_monitor, args.tiny_benchmark = [], {}, []
     if args.tiny:
         args.batch_size = 16
@@ -110,7 +110,7 @@ def run(args) -> dict:
     if not torch.cuda.is_available() and not args.tiny:
         print('gpu_check.py: no CUDA device; the numbers below are CPU numbers (use --tiny for '
               'the smoke run)', flush=True)
-    summary = dict(command='python benchmarks/gpu_check.py ' + ' '.join(sys.argv[1:]),
+    summary = dict(command='python benchmarks/scripts/gpu_check.py ' + ' '.join(sys.argv[1:]),
                    environment=env, tiny=args.tiny, budget_s=args.budget_s,
                    batch_size=args.batch_size, settings=[], data_root=args.data_root)
     with tempfile.TemporaryDirectory(prefix='gpu_check_') as work:

@@ -17,8 +17,8 @@ Three questions of issue 10 (item 5), each answered side by side in one process:
 
 Example::
 
-    python benchmarks/library_ab.py --quick       # a minute or two
-    python benchmarks/library_ab.py               # every size, batch 64 and 256, compiled too
+    python benchmarks/scripts/library_ab.py --quick       # a minute or two
+    python benchmarks/scripts/library_ab.py               # every size, batch 64 and 256, compiled too
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ from torchvision.transforms import v2 as T2
 from moco_plugin.datasets.transforms import MultiView  # also registers MoCoV1Augment, MoCoV2Augment
 from moco_plugin.models.data_preprocessors import BatchMoCoAugment
 
-from library_ab_download import download_speed  # benchmarks/ is on sys.path when run as a script
+from library_ab_download import download_speed  # benchmarks/scripts/ is on sys.path when run as a script
 
 MOCO = {  # BatchMoCoAugment options per version (defaults are v2 aug+)
     'v1': dict(hue=0.4, jitter_prob=1.0, grayscale_before_jitter=True, blur_prob=0.0),

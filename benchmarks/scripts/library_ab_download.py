@@ -1,6 +1,6 @@
 """Download speed of ``torch.hub.download_url_to_file`` and the zoo's ``download_file``.
 
-Part of ``benchmarks/library_ab.py``: both fetch the same random file from an
+Part of ``benchmarks/scripts/library_ab.py``: both fetch the same random file from an
 HTTP server on 127.0.0.1 (nothing else is reached), both verify its SHA-256;
 their other differences (resume, lock) are tested in
 ``tests/test_zoo/test_download_vs_torch_hub.py``.

@@ -5,7 +5,7 @@ Both loaders run in this process (num_workers=0) over CIFAR-10 decoded in memory
 configs' sampler; the time per batch is what the training loop's host thread spends on data
 before the step can be queued. The device path then gathers the images on the device.
 
-    python benchmarks/loader_cost.py --data-root DIR [--batch-size 512] [--batches 40]
+    python benchmarks/scripts/loader_cost.py --data-root DIR [--batch-size 512] [--batches 40]
 """
 from __future__ import annotations
 

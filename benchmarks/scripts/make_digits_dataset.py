@@ -4,7 +4,7 @@ grayscale scans, 10 classes) as ``train/<digit>/*.png`` and ``test/<digit>/*.png
 upscaled to 32 px: a second real dataset that needs no download (it ships inside the
 scikit-learn wheel), for transfer tables.
 
-    python benchmarks/make_digits_dataset.py work_dirs/digits   # 1,257 train / 540 test
+    python benchmarks/scripts/make_digits_dataset.py work_dirs/digits   # 1,257 train / 540 test
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 One command runs the three sweeps (finished runs are skipped) and puts them in one table
 and one figure, K on a log axis::
 
-    python benchmarks/ablations/mechanisms.py          # writes mechanisms.md / .png here
+    python benchmarks/scripts/mechanisms.py          # writes benchmarks/results/ablations/mechanisms.md / .png
 
 K is what each mechanism contrasts a query with: MoCo's queue length, the memory bank's
 negatives drawn per query, and for end-to-end the other keys of the batch (batch - 1).
@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+SPECS = HERE.parent / 'specs'
+PAGES = HERE.parent / 'results' / 'ablations'
 sys.path.insert(0, str(HERE.parents[1]))  # this checkout's moco_plugin
 from moco_plugin.evaluation.statistics import summarize  # noqa: E402
 # mechanism: (spec, the swept key, K from its value)
@@ -89,7 +91,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.no_run:
         for spec, _, _ in MECHANISMS.values():
-            command = [sys.executable, 'tools/sweep.py', str(HERE / f'{spec}.json'),
+            command = [sys.executable, 'tools/sweep.py', str(SPECS / f'{spec}.json'),
                        '--work-root', str(args.work_root)]
             command += (['--data-root', args.data_root] if args.data_root else []) + (
                 ['--seeds', *args.seeds] if args.seeds else [])
@@ -98,12 +100,12 @@ def main() -> None:
     if not points:
         sys.exit(f'no finished runs under {args.work_root}; run without --no-run first')
     text = ('# Contrastive mechanisms over K (MoCo paper Fig. 3) at CIFAR scale\n\n'
-            'Command: `python benchmarks/ablations/mechanisms.py`. Each point: the README main '
+            'Command: `python benchmarks/scripts/mechanisms.py`. Each point: the README main '
             "job's scale (2 epochs over 20,000 CIFAR-10 images, batch 64 unless the batch is "
             'the swept value), k-NN top-1 on the full test split.\n\n' + table(points)
             + '\n![mechanisms](mechanisms.png)\n')
-    (HERE / 'mechanisms.md').write_text(text)
-    plot(points, HERE / 'mechanisms.png', args.baseline)
+    (PAGES / 'mechanisms.md').write_text(text)
+    plot(points, PAGES / 'mechanisms.png', args.baseline)
     print(text)
 
 

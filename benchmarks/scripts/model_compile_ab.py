@@ -2,13 +2,13 @@
 """Same-process A/B of the MoCo v2 training step: eager vs ``torch.compile``d encoders.
 
 Builds two identical MoCo v2 models (the fast-augmentation CIFAR-10 config with the
-ImageNet stem, batch 256, as ``benchmarks/throughput.py``), compiles the backbone and neck
+ImageNet stem, batch 256, as ``benchmarks/scripts/throughput.py``), compiles the backbone and neck
 of both encoders of one of them (``nn.Module.compile``, so state-dict keys are unchanged),
 and times forward + backward + SGD + EMA + queue write on the same in-memory views,
 alternating 6 windows of 5 steps between the two. Prints each median and their ratio::
 
-    python benchmarks/model_compile_ab.py          # fp32
-    python benchmarks/model_compile_ab.py --amp    # bf16 autocast
+    python benchmarks/scripts/model_compile_ab.py          # fp32
+    python benchmarks/scripts/model_compile_ab.py --amp    # bf16 autocast
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import time
 
 import torch
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # repo root
 sys.path.insert(0, REPO_ROOT)
 
 

@@ -24,8 +24,8 @@ kernels and oneDNN capped at AVX2 (``ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA
 first alone leaves oneDNN's native bf16 convolutions on), which is what a CPU without
 AVX-512 BF16 runs::
 
-    python benchmarks/precision_speed.py --out native.json
-    python benchmarks/precision_speed.py --emulate-avx2 --iters 2 --windows 3 --out avx2.json
+    python benchmarks/scripts/precision_speed.py --out native.json
+    python benchmarks/scripts/precision_speed.py --emulate-avx2 --iters 2 --windows 3 --out avx2.json
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ import sys
 import time
 from typing import Callable, Dict, List
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # repo root
 sys.path.insert(0, REPO_ROOT)
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # throughput_probes
 MAIN_JOB = 'mocov2_resnet18_1xb64-adamw-coslr-2e_cifar10-20k-cpu'

@@ -6,8 +6,8 @@ For the first source report's comparison: CIFAR-10 at 224 px with the ImageNet s
 views at the size it trains on, and timed after one warm-up step, all configs in one process
 so the ratios are measured side by side::
 
-    python benchmarks/resolution_cost.py                       # the four configs, batch 32
-    python benchmarks/resolution_cost.py --steps 5 --batch-size 64
+    python benchmarks/scripts/resolution_cost.py                       # the four configs, batch 32
+    python benchmarks/scripts/resolution_cost.py --steps 5 --batch-size 64
 
 A training step is forward of both encoders + backward + SGD step + queue write (the
 momentum update and augmentation are left out: they cost the same per image at any depth).

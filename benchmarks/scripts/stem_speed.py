@@ -6,8 +6,8 @@ Builds the fast-augmentation CIFAR-10 MoCo v2 model three times: the ImageNet st
 CIFAR stem (3x3/1 conv, no pool), and times forward + backward + SGD step + queue write on
 in-memory random views after one warm-up step::
 
-    python benchmarks/stem_speed.py                 # batch 128, 3 timed steps
-    python benchmarks/stem_speed.py --steps 10
+    python benchmarks/scripts/stem_speed.py                 # batch 128, 3 timed steps
+    python benchmarks/scripts/stem_speed.py --steps 10
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import sys
 
 import torch
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # repo root
 sys.path.insert(0, REPO_ROOT)
 STEMS = {'imagenet': dict(cifar_stem=False), 'imagenet-nopool': dict(cifar_stem=False, stem_pool=False),
          'cifar': dict(cifar_stem=True)}
@@ -34,7 +34,7 @@ def main() -> None:
     from mmengine.config import Config
 
     import moco_plugin  # noqa: F401  (registers the components)
-    from benchmarks.resolution_cost import make_train_step, timed
+    from benchmarks.scripts.resolution_cost import make_train_step, timed
     from moco_plugin.registry import MODELS
 
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs/mocov2/mocov2_resnet18_1xb256-coslr-200e_cifar10-fastaug.py'))

@@ -25,9 +25,9 @@ The last line of the output is one JSON object.
 
 Example::
 
-    python benchmarks/throughput.py                 # fp32, ImageNet stem, batch 256
-    python benchmarks/throughput.py --amp           # bf16 autocast on CPU (fp16 on GPU)
-    python benchmarks/throughput.py --channels-last --windows 8 --iters 10
+    python benchmarks/scripts/throughput.py                 # fp32, ImageNet stem, batch 256
+    python benchmarks/scripts/throughput.py --amp           # bf16 autocast on CPU (fp16 on GPU)
+    python benchmarks/scripts/throughput.py --channels-last --windows 8 --iters 10
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from throughput_probes.lightly_loop import run_lightly  # noqa: E402
 from throughput_probes.project import run_project  # noqa: E402
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # repo root
 DEFAULT_CONFIG = osp.join(REPO_ROOT, 'configs', 'mocov2',
                           'mocov2_resnet18_1xb256-coslr-200e_cifar10-fastaug.py')
 

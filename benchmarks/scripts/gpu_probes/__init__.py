@@ -1,1 +1,1 @@
-"""Parts of ``benchmarks/gpu_check.py``: environment, step probe, training run, report."""
+"""Parts of ``benchmarks/scripts/gpu_check.py``: environment, step probe, training run, report."""

@@ -10,7 +10,7 @@ from typing import Dict, List, Optional
 
 import torch
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CONFIG = osp.join(REPO_ROOT, 'configs', 'mocov2', 'mocov2_resnet18_1xb512-coslr-200e_cifar10-gpu.py')
 
 # name -> (precision, channels_last, compile); fused SGD, data on the device and the lazy loss

@@ -13,7 +13,7 @@ from mmengine.hooks import Hook
 
 from .environment import CONFIG, SETTINGS, SyncCounter, sync
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # benchmarks/
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # benchmarks/scripts/
 from throughput_probes.project import make_model_only_step, preprocessed_batches  # noqa: E402
 
 
