@@ -9,7 +9,7 @@ linear probe on the labelled features is measured on the untouched test split::
         --model mocov2 work_dirs/fewlabel_pretrain/mocov2/config.py \\
             work_dirs/fewlabel_pretrain/mocov2/epoch_2.pth \\
         --strategies random entropy kmeans typiclust hybrid --seeds 0 1 2 \\
-        --schedule 10 20 40 80 160 320 640 1000 --out-dir benchmarks/few_labels
+        --schedule 10 20 40 80 160 320 640 1000 --out-dir benchmarks/results/few_labels
 
 Writes ``active_learning.json`` (every round of every run, with times), a markdown table
 (mean +- std over seeds) and one PNG per model.

@@ -35,7 +35,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                                      'tabulate and plot every run.')
     parser.add_argument('spec', type=Path, help='sweep spec (JSON, see moco_plugin/cli/sweep_spec.py)')
     parser.add_argument('--work-root', type=Path, default=Path('work_dirs/sweeps'))
-    parser.add_argument('--out', type=Path, help='results page (default benchmarks/ablations/NAME.md)')
+    parser.add_argument('--out', type=Path, help='results page (default benchmarks/results/ablations/NAME.md)')
     parser.add_argument('--jobs', type=int, default=1, help='runs at a time')
     parser.add_argument('--data-root', help='dataset folder, passed to every run')
     parser.add_argument('--dry-run', action='store_true', help='list and check the runs only')
@@ -188,7 +188,7 @@ def sweep(args: argparse.Namespace) -> List[Dict]:
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
             summaries = list(pool.map(lambda r: run_one(spec, r, args.work_root, args.data_root),
                                       runs))
-    out = args.out or Path('benchmarks/ablations') / f'{spec.name}.md'
+    out = args.out or Path('benchmarks/results/ablations') / f'{spec.name}.md'
     png = out.with_suffix('.png')
     command = ' '.join(['python tools/sweep.py', str(args.spec)] + (
         [f'--jobs {args.jobs}'] if args.jobs > 1 else []) + (

@@ -4,7 +4,7 @@
         --checkpoint mocov2=mocov2_resnet18_1xb64-adamw-coslr-2e_cifar10-20k-cpu:work_dirs/quickstart/epoch_2.pth \\
         --checkpoint random=random_init_resnet18_cifar10:random \\
         --dataset cifar10 --dataset digits=work_dirs/digits/train,work_dirs/digits/test \\
-        --knn --out benchmarks/transfer.md
+        --knn --out benchmarks/results/transfer/transfer.md
 
 A dataset is ``config`` / ``cifar10`` (the checkpoint config's own data), ``NAME=ROOT`` (a
 dataset root as ``benchmark_linear.py --eval-data`` reads it: torchvision's CIFAR-10/100 or
@@ -36,7 +36,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         metavar='config|NAME=ROOT|NAME=TRAIN,TEST')
     parser.add_argument('--knn', action='store_true', help='k-NN top-1 (default when nothing is given)')
     parser.add_argument('--linear', action='store_true', help='linear-probe top-1')
-    parser.add_argument('--out', default='benchmarks/transfer.md')
+    parser.add_argument('--out', default='benchmarks/results/transfer/transfer.md')
     parser.add_argument('--device', help=DEVICE_HELP)
     parser.add_argument('--precision', choices=PRECISION_CHOICES, default='auto',
                         help='feature extraction of every cell, as benchmark_linear.py --precision')

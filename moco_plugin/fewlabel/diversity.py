@@ -15,7 +15,7 @@ import numpy as np
 
 # k-means is fitted on at most max(FIT_POINTS, FIT_PER_CENTROID * k) points (a seeded sample)
 # and then assigns all: at 512,000 x 512 and k = 12,800 a full 20-iteration fit would take
-# about 50 minutes on one core; see benchmarks/few_labels_scale.md for what the sample costs.
+# about 50 minutes on one core; see benchmarks/results/few_labels/scale.md for what the sample costs.
 FIT_POINTS = 131_072
 FIT_PER_CENTROID = 10
 NORMALIZE_CHUNK = 65_536

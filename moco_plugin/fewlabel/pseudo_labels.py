@@ -194,7 +194,7 @@ def check_different_teacher(teacher_weights_sha256: Optional[str],
         return None
     message = (f'the pseudo-label teacher has the student\'s own backbone weights (sha256 '
                f'{teacher_weights_sha256[:12]}): it only repeats what the student already '
-               'believes (benchmarks/few_labels.md: -0.5 points)')
+               'believes (benchmarks/results/few_labels/README.md: -0.5 points)')
     if not allow_same:
         raise ValueError(message + '; pseudo-label with another checkpoint, or pass '
                          '--allow-same-teacher')

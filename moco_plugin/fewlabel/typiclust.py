@@ -17,7 +17,7 @@ Differences, each on purpose:
   scikit-learn's ``KMeans`` / ``MiniBatchKMeans(batch_size=5000)``: at the authors' setting
   (k = 500, 131,072 x 512) faiss reaches a 5 % lower k-means objective (0.582 against 0.613)
   in 15.8 s against 10.8 s, and the same library gives the neighbours; at 12,800 clusters
-  the sample bounds the fit (benchmarks/few_labels_scale.md).
+  the sample bounds the fit (benchmarks/results/few_labels/scale.md).
 * A cluster whose unlabelled members are all used is skipped (the authors' code would take
   ``argmax`` of an empty array and fail); when every eligible cluster is used up, or no
   cluster has more than 5 images (the authors' code divides by zero), clusters of any size
@@ -31,7 +31,7 @@ Differences, each on purpose:
 * The paper's equation uses the mean L2 distance; the authors' code (faiss
   ``IndexFlatL2``) averages *squared* distances. This follows the code; the paper's form
   changes 0 of 100 and 2 of 1,000 picks on the benchmark's data
-  (benchmarks/few_labels_typicality_squared.py).
+  (benchmarks/scripts/few_labels_typicality_squared.py).
 """
 from __future__ import annotations
 

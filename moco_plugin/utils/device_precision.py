@@ -5,10 +5,10 @@ autocast on a CPU only where torch reports native bf16: ATen's AVX-512 kernels
 (``torch.backends.cpu.get_cpu_capability()``) *and* oneDNN's bf16 support
 (``torch.ops.mkldnn._is_mkldnn_bf16_supported()``, AVX-512 BF16 or AMX; it honours
 ``ONEDNN_MAX_CPU_ISA``). Elsewhere oneDNN emulates bf16, measured 40-100x slower than
-fp32 (benchmarks/throughput.md), so ``auto`` stays in fp32 there and an explicit ``bf16``
+fp32 (benchmarks/results/throughput/README.md), so ``auto`` stays in fp32 there and an explicit ``bf16``
 runs but says why it will be slow. On CUDA ``auto`` is bf16 where the GPU supports it, else
 fp16 with a loss scaler (training). What ``auto`` picks follows the measurements in
-benchmarks/throughput.md: for feature extraction on a CPU at crops under 128 px, bf16
+benchmarks/results/throughput/README.md: for feature extraction on a CPU at crops under 128 px, bf16
 measured slower than fp32, so ``auto`` extracts in fp32 there.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""benchmarks/compare_cpu.py applies one budget to every algorithm (the full run is the lead's)."""
+"""benchmarks/scripts/compare_cpu.py applies one budget to every algorithm (the full run is the lead's)."""
 import importlib.util
 
 import pytest
@@ -8,7 +8,7 @@ from tests.conftest import REPO_ROOT
 
 @pytest.fixture(scope='module')
 def driver():
-    spec = importlib.util.spec_from_file_location('compare_cpu', REPO_ROOT / 'benchmarks/compare_cpu.py')
+    spec = importlib.util.spec_from_file_location('compare_cpu', REPO_ROOT / 'benchmarks/scripts/compare_cpu.py')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -1,4 +1,4 @@
-"""benchmarks/few_labels_scale.py at a tiny scale (the full run: benchmarks/few_labels_scale.md)."""
+"""benchmarks/scripts/few_labels_scale.py at a tiny scale (the full run: benchmarks/results/few_labels/scale.md)."""
 import importlib.util
 import json
 
@@ -12,7 +12,7 @@ TINY = ['--n', '3000', '--dim', '16', '--classes', '20', '--budget', '60', '--no
 @pytest.fixture(scope='module')
 def scale():
     spec = importlib.util.spec_from_file_location('few_labels_scale',
-                                                  REPO_ROOT / 'benchmarks/few_labels_scale.py')
+                                                  REPO_ROOT / 'benchmarks/scripts/few_labels_scale.py')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

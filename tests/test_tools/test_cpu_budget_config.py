@@ -1,4 +1,4 @@
-"""The CPU-budget MoCo v2 config (benchmarks/README.md's comparison setting) trains through tools/train.py."""
+"""The CPU-budget MoCo v2 config (benchmarks/results/comparison_cpu/README.md's comparison setting) trains through tools/train.py."""
 import math
 
 import pytest
@@ -53,7 +53,7 @@ COMPARISON_ARGS = ['--epochs', '6', '--subset', '0', '--batch-size', '64', '--bn
 def test_config_trains_what_the_comparison_trained(algorithm, config, tmp_path):
     """The model zoo's reproduce command for a comparison checkpoint uses this config."""
     import importlib.util
-    spec = importlib.util.spec_from_file_location('compare_cpu', REPO_ROOT / 'benchmarks/compare_cpu.py')
+    spec = importlib.util.spec_from_file_location('compare_cpu', REPO_ROOT / 'benchmarks/scripts/compare_cpu.py')
     driver = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(driver)
     compared = driver.budget_config(algorithm, driver.parse_args(

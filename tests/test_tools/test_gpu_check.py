@@ -1,4 +1,4 @@
-"""benchmarks/gpu_check.py --tiny: every step of the GPU check runs on a CPU (so it cannot rot)."""
+"""benchmarks/scripts/gpu_check.py --tiny: every step of the GPU check runs on a CPU (so it cannot rot)."""
 import json
 
 import numpy as np
@@ -13,7 +13,7 @@ def test_gpu_check_tiny_runs_every_step_and_writes_the_summaries(tmp_path):
     test = (rng.integers(0, 256, (40, 32, 32, 3), dtype=np.uint8), np.arange(40) % 10)
     root = write_cifar10(tmp_path / 'cifar', train, test)
     out = tmp_path / 'out'
-    result = run_tool('benchmarks/gpu_check.py', '--tiny', '--data-root', str(root), '--out',
+    result = run_tool('benchmarks/scripts/gpu_check.py', '--tiny', '--data-root', str(root), '--out',
                       str(out), '--budget-s', '60',
                       env={'PYTHONPATH': str(REPO_ROOT), 'OMP_NUM_THREADS': '1'}, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -1,4 +1,4 @@
-"""benchmarks/precision_speed.py in a tiny mode, so the script behind throughput.md cannot rot."""
+"""benchmarks/scripts/precision_speed.py in a tiny mode, so the script behind throughput.md cannot rot."""
 import json
 
 from tests.conftest import run_tool
@@ -6,7 +6,7 @@ from tests.conftest import run_tool
 
 def test_precision_speed_tiny_run_writes_paired_ratios(cifar_root, tmp_path):
     out = tmp_path / 'speed.json'
-    result = run_tool('benchmarks/precision_speed.py', '--settings', 'fp32,bf16,fp32-channels-last',
+    result = run_tool('benchmarks/scripts/precision_speed.py', '--settings', 'fp32,bf16,fp32-channels-last',
                       '--batch-size', '8', '--batches', '1', '--windows', '2', '--iters', '1',
                       '--warmup', '1', '--data-root', str(cifar_root), '--out', str(out))
     assert result.returncode == 0, result.stderr[-3000:]
@@ -22,6 +22,6 @@ def test_precision_speed_tiny_run_writes_paired_ratios(cifar_root, tmp_path):
 
 
 def test_unknown_setting_is_refused_in_one_line(tmp_path):
-    result = run_tool('benchmarks/precision_speed.py', '--settings', 'fp64', '--data-root',
+    result = run_tool('benchmarks/scripts/precision_speed.py', '--settings', 'fp64', '--data-root',
                       str(tmp_path))
     assert result.returncode != 0 and 'unknown settings' in result.stderr

@@ -111,6 +111,6 @@ def test_a_bad_max_queue_fraction_is_refused(tmp_path, fraction):
 def test_committed_specs_pass_the_queue_fraction_check():
     # the specs of the committed pages say how much of the training set their queue holds
     for name, fraction in (('queue_size', 0.85), ('resolution_budget', 1.3)):
-        spec = load_spec(Path(__file__).resolve().parents[2] / 'benchmarks' / 'ablations'
+        spec = load_spec(Path(__file__).resolve().parents[2] / 'benchmarks' / 'specs'
                          / f'{name}.json')
         assert spec.max_queue_fraction == fraction

@@ -6,7 +6,7 @@ the file appears under its final name and leave nothing behind when it fails;
 torch.hub cannot resume a cut transfer (it deletes its partial file and the
 next call starts at byte 0) and does not lock the folder. Should a torch
 release change that, these tests fail and the question is worth asking again
-(numbers: benchmarks/library_ab.md).
+(numbers: benchmarks/results/library_ab/README.md).
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 # The memory-bank mechanism at the README main job's scale (20,000-image class-balanced subset,
-# 2 epochs), for the comparison of mechanisms in benchmarks/ablations/: one bank entry per
+# 2 epochs), for the comparison of mechanisms in benchmarks/results/ablations/: one bank entry per
 # training image of the subset.
 _base_ = ['./memorybank_resnet18_1xb64-adamw-coslr-6e_cifar10-cpu.py']
 

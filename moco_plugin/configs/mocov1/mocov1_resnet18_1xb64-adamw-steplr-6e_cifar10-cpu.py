@@ -1,5 +1,6 @@
 # MoCo v1 for a CPU budget (2 cores, about 25 minutes on one core): the MoCo v1 row of the
-# CPU comparison in benchmarks/README.md. The budget and the shared views are those of
+# CPU comparison in benchmarks/results/comparison_cpu/README.md. The budget and the shared
+# views are those of
 # ../mocov2/mocov2_resnet18_1xb64-adamw-coslr-6e_cifar10-cpu.py (ResNet-18 with the ImageNet
 # stem on 32 px, all 50,000 training images, 6 epochs of batch 64, AdamW lr 3e-4, K=4096,
 # m=0.99, split-BN with 4 sub-batches; aug+ crops and flips, colour jitter at half strength,

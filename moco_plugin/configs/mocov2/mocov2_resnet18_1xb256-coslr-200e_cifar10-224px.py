@@ -3,7 +3,7 @@
 # mocov2_resnet18_1xb256-coslr-200e_cifar10.py). Views made at 224 px on the training device
 # from the in-memory 32 px images (BatchMoCoAugment, aug+ recipe). A training step costs 3.8x
 # the 32 px CIFAR-stem ResNet-18's per image on the development CPU
-# (benchmarks/ablations/README.md, resolution comparison).
+# (benchmarks/results/ablations/README.md, resolution comparison).
 _base_ = ['./mocov2_resnet18_1xb256-coslr-200e_cifar10.py']
 
 model = dict(

@@ -3,7 +3,7 @@
 # parameter distributions as the per-image MoCoV2Augment, tested in
 # tests/test_models/test_data_preprocessors) from images decoded once and kept in memory.
 # On a 2-core CPU this removes the per-image PIL work that bounded throughput; see
-# benchmarks/throughput.md.
+# benchmarks/results/throughput/README.md.
 _base_ = ['./mocov2_resnet18_1xb256-coslr-200e_cifar10.py']
 
 model = dict(data_preprocessor=dict(

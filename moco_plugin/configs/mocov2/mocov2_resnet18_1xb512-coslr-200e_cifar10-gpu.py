@@ -2,8 +2,8 @@
 # The settings of the MoCo authors' CIFAR-10 demo (k-NN 82.6% at 200 epochs): K=4096,
 # momentum 0.99, T=0.1, split-BN with 8 sub-batches, SGD lr 0.06 at batch 512 (linear scaling
 # from there: auto_scale_lr), weight decay 5e-4, cosine decay, k-NN monitor (k=200, T=0.1).
-# The GPU fast paths, each switchable (measured by benchmarks/gpu_check.py, see
-# benchmarks/gpu.md): data on the device (cifar10_device.py + DeviceDataHook), batched
+# The GPU fast paths, each switchable (measured by benchmarks/scripts/gpu_check.py, see
+# benchmarks/results/gpu/README.md): data on the device (cifar10_device.py + DeviceDataHook), batched
 # augmentation compiled, bf16 autocast, fused SGD, channels_last and compiled encoders
 # (FastPathHook), the loss read back every 50 steps (LazyRuntimeInfoHook), k-NN on the GPU.
 #   python tools/train.py configs/mocov2/mocov2_resnet18_1xb512-coslr-200e_cifar10-gpu.py \

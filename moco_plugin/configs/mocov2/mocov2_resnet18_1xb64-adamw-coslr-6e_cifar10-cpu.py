@@ -1,5 +1,5 @@
 # MoCo v2 for a CPU budget (2 cores, about 25 minutes on one core): the settings of the
-# CPU comparison in benchmarks/README.md, chosen by the short-budget study there.
+# CPU comparison in benchmarks/results/comparison_cpu/README.md, chosen by the short-budget study there.
 # ResNet-18 with the ImageNet stem on 32 px (about 6x cheaper than the CIFAR stem on a CPU),
 # all 50,000 CIFAR-10 training images, 6 epochs of batch 64 (4,686 iterations), AdamW at
 # lr 3e-4, colour jitter at half the aug+ strength and no grayscale (at this budget, colour

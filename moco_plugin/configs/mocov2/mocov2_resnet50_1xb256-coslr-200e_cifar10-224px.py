@@ -3,7 +3,7 @@
 # native 32 px). The 32 px images are decoded once into memory and each view is cropped and
 # resized to 224 px on the training device (BatchMoCoAugment, the aug+ recipe). A training
 # step costs 3.3x the 32 px ResNet-50's per image and 11x the 32 px ResNet-18's on the
-# development CPU (benchmarks/ablations/README.md, resolution comparison): a GPU run.
+# development CPU (benchmarks/results/ablations/README.md, resolution comparison): a GPU run.
 _base_ = ['./mocov2_resnet18_1xb256-coslr-200e_cifar10.py']
 
 model = dict(

@@ -58,7 +58,7 @@ def compile_for_training(module: nn.Module, **compile_kwargs) -> nn.Module:
 @HOOKS.register_module()
 class FastPathHook(Hook):
     """Opt-in speed-ups of the training step, each switched on its own and measured by
-    ``benchmarks/gpu_check.py``.
+    ``benchmarks/scripts/gpu_check.py``.
 
     * ``channels_last``: the model's weights and the data preprocessor's output
       in ``torch.channels_last`` (NHWC), the layout of cuDNN's fastest

@@ -29,7 +29,7 @@ class ResNet(resnet.ResNet):
             a 32x32 image keeps 16x16 maps after the stem (2x2 at the last
             stage instead of 1x1): about 2x the cost of the ImageNet stem
             and a third of the CIFAR stem's on a CPU
-            (``benchmarks/stem_speed.py``). Ignored with ``cifar_stem``,
+            (``benchmarks/scripts/stem_speed.py``). Ignored with ``cifar_stem``,
             which has no pool.
     """
 

@@ -1,6 +1,6 @@
 # CIFAR-10 decoded once into memory, each image passed on as two unaugmented uint8 views:
 # the config sets model.data_preprocessor.batch_augment (BatchMoCoAugment), which makes the
-# MoCo views for the whole batch on the training device (benchmarks/throughput.md).
+# MoCo views for the whole batch on the training device (benchmarks/results/throughput/README.md).
 # The data root comes from --data-root, else $MOCO_DATA_ROOT, else data/cifar10.
 dataset_type = 'CIFAR10'
 data_root = '{{$MOCO_DATA_ROOT:data/cifar10}}'

@@ -1,0 +1,40 @@
+#!/bin/bash
+# The few-label study of the few-labels results page, one command (about 2 hours on 2 cores):
+#   bash benchmarks/scripts/few_labels_study.sh
+# 1. MoCo v2 and MoCo v1 pretrained with the packaged CPU-budget configs (6 epochs on all
+#    50,000 CIFAR-10 training images, tools/train.py; random init needs none);
+# 2. the study on cached features (benchmarks/scripts/few_labels.py): pool = the whole 50,000-image
+#    training split, test = the whole 10,000-image test split, 3 seeds;
+# 3. fine-tuning at 250 and 4,000 labels through tools/{make_label_subset,train_few_labels,
+#    pseudo_label}.py, with MoCo v1's pseudo-labels fed into MoCo v2's fine-tuning at 250.
+# Raw results go to work_dirs/; the page's tables are in $OUT/tables.md.
+set -e
+cd "$(dirname "$0")/../.."
+export MOCO_DATA_ROOT=${MOCO_DATA_ROOT:-../shared/datasets/cifar10}
+OUT=${OUT:-work_dirs/few_labels6e}
+ROOT=work_dirs/fewlabel6e
+PY=${PYTHON:-.venv/bin/python}
+for alg in ${ALGS:-mocov2 mocov1}; do
+  cfg=$(ls configs/$alg/${alg}_resnet18_1xb64-adamw-*-6e_cifar10-cpu.py)
+  mkdir -p $ROOT/$alg
+  while [ -f $ROOT/$alg/RUNNING ]; do sleep 20; done  # trained by another process
+  if [ ! -f $ROOT/$alg/epoch_6.pth ]; then
+    start=$(date +%s)
+    # one thread: with two, OpenMP's spin-waiting made it 10x slower whenever anything else ran
+    $PY tools/train.py $cfg --work-dir $ROOT/$alg --data-root "$MOCO_DATA_ROOT" --threads 1 \
+        --resume auto >> $ROOT/$alg/train.log 2>&1
+    echo "pretrain $alg: $(( $(date +%s) - start )) s" | tee -a $ROOT/timings.txt
+  fi
+  cp $ROOT/$alg/$(basename $cfg) $ROOT/$alg/config.py
+done
+[ -n "$PRETRAIN_ONLY" ] && exit 0
+# one OpenMP thread per process from here on: the tools' loader workers and the study share the cores
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+COMMON="--pretrain-root $ROOT --epochs 6 --subset-train 0 --out-dir $OUT --seeds 0 1 2"
+$PY benchmarks/scripts/few_labels.py $COMMON --models mocov2 mocov1 random --per-class 1 4 25 100 400 \
+    --teachers mocov2 mocov1 random --parts budgets pseudo
+$PY benchmarks/scripts/few_labels.py $COMMON --models mocov2 mocov1 random --parts none --finetune \
+    --finetune-per-class 25 400 --finetune-seeds 0 1 2 --finetune-models mocov2 random \
+    --finetune-pseudo mocov1 --pseudo-finetune-per-class 25 --pseudo-cap 500 --finetune-tag finetune6e
+$PY benchmarks/scripts/few_labels.py $COMMON --models mocov2 --parts active \
+    --strategies random least_confidence margin entropy intersection kmeans typiclust hybrid

@@ -1,2 +1,0 @@
-"""The probes of benchmarks/throughput.py: memory readings, window timing, the project's
-model-only and end-to-end phases, and the lightly-built loop."""
