@@ -62,3 +62,23 @@ def welch_test(a: Sequence[float], b: Sequence[float]) -> Tuple[float, Optional[
         return difference, None
     from scipy import stats
     return difference, float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+
+
+def welch_interval(a: Sequence[float], b: Sequence[float],
+                   confidence: float = 0.95) -> Optional[Tuple[float, float]]:
+    """The ``confidence`` interval of mean(a) - mean(b) with Welch-Satterthwaite degrees of
+    freedom; ``None`` where it is undefined (as for :func:`welch_test`).
+
+    >>> low, high = welch_interval([40.83, 41.27], [40.69, 40.16])
+    >>> round(low, 2), round(high, 2)
+    (-0.91, 2.16)
+    """
+    a, b = [float(v) for v in a], [float(v) for v in b]
+    difference, p = welch_test(a, b)
+    if p is None:
+        return None
+    from scipy import stats
+    va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    half = stats.t.ppf((1 + confidence) / 2, df) * math.sqrt(va + vb)
+    return float(difference - half), float(difference + half)

@@ -4,7 +4,7 @@ import math
 import pytest
 from scipy import stats
 
-from moco_plugin.evaluation.statistics import summarize, welch_test
+from moco_plugin.evaluation.statistics import summarize, welch_interval, welch_test
 
 
 def test_two_values_give_the_student_t_interval_with_one_degree_of_freedom():
@@ -52,3 +52,22 @@ def test_welch_p_value_on_fixed_numbers_and_against_scipy():
 def test_welch_is_undefined_without_two_values_or_any_spread():
     assert welch_test([1.0], [2.0, 3.0]) == (-1.5, None)
     assert welch_test([1.0, 1.0], [2.0, 2.0]) == (-1.0, None)
+
+
+def test_welch_interval_matches_scipy_and_a_hand_computation():
+    a, b = [40.83, 41.27, 41.02], [40.69, 40.16]
+    low, high = welch_interval(a, b)
+    expected = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert (low, high) == pytest.approx((expected.low, expected.high), rel=1e-12)
+    # by hand: Welch-Satterthwaite df, t quantile, standard error of the difference
+    va, vb = stats.tvar(a) / 3, stats.tvar(b) / 2
+    df = (va + vb) ** 2 / (va ** 2 / 2 + vb ** 2 / 1)
+    half = stats.t.ppf(0.975, df) * math.sqrt(va + vb)
+    diff = sum(a) / 3 - sum(b) / 2
+    assert (low, high) == pytest.approx((diff - half, diff + half), rel=1e-12)
+    assert low < diff < high
+
+
+def test_welch_interval_is_undefined_where_the_test_is():
+    assert welch_interval([1.0], [2.0, 3.0]) is None
+    assert welch_interval([1.0, 1.0], [2.0, 2.0]) is None
