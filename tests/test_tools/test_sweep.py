@@ -154,7 +154,7 @@ def test_a_run_with_the_same_config_in_another_spec_is_reused(tmp_path, monkeypa
     assert (tmp_path / 'work' / 'm' / 'momentum=0.99_seed0' / 'run.json').is_file()
     # A different data root is a different run.
     different = load_spec(_spec(tmp_path / 'other', name='d'))
-    monkeypatch.setattr(sweep_cli, '_run_logged', lambda *a: (_ for _ in ()).throw(RuntimeError('trains')))
+    monkeypatch.setattr(sweep_runs, '_run_logged', lambda *a: (_ for _ in ()).throw(RuntimeError('trains')))
     with pytest.raises(RuntimeError, match='trains'):
         sweep_runs.run_one(different, expand(different)[0], tmp_path / 'work', '/elsewhere')
 
