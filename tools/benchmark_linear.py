@@ -1,10 +1,11 @@
 #!/usr/bin/env python
-"""k-NN / linear benchmarks of a pretrained backbone, or a comparison of several results.
+"""The old name of ``tools/benchmark.py``: says so on stderr, then runs it with the same
+arguments."""
+import sys
 
-``python tools/benchmark_linear.py CONFIG CHECKPOINT [--knn] [--linear] [options]``
-``python tools/benchmark_linear.py --compare results/*.json --out benchmarks/comparison.md``
-"""
-from moco_plugin.cli.benchmark_linear import main
+from moco_plugin.cli.benchmark import main
+from moco_plugin.cli.benchmark_linear import ALIAS_NOTE
 
 if __name__ == '__main__':
+    print(ALIAS_NOTE, file=sys.stderr, flush=True)
     main()

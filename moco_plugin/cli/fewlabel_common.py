@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 import moco_plugin.datasets  # noqa: F401  (registers the datasets)
 import moco_plugin.engine  # noqa: F401  (safe checkpoint loading)
 import moco_plugin.models  # noqa: F401
-from moco_plugin.cli.benchmark_setup import is_random_checkpoint
+from moco_plugin.experiments.benchmark_setup import is_random_checkpoint
 from moco_plugin.cli.cfg_options import CfgOptionsAction
 from moco_plugin.cli.fewlabel_data import (add_pool_arguments, build_split,  # noqa: F401
                                            pool_and_labels)

@@ -17,7 +17,7 @@ from typing import Optional
 
 from mmengine.config import Config
 
-from moco_plugin.cli.benchmark_setup import evaluation_image_size
+from moco_plugin.experiments.benchmark_setup import evaluation_image_size
 from moco_plugin.datasets.label_csv import read_class_list
 from moco_plugin.datasets.label_files import TABLE_SUFFIXES, read_label_file
 from moco_plugin.evaluation.eval_datasets import (build_eval_dataset, check_disjoint,

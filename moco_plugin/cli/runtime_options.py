@@ -3,11 +3,9 @@ trains or extracts features shares (resolved by :mod:`moco_plugin.utils.device_p
 from __future__ import annotations
 
 import argparse
-
 from typing import Optional
 
-from moco_plugin.utils.device_precision import (DEVICE_HELP, PRECISION_CHOICES, PrecisionChoice,
-                                               choose_precision, resolve_device)
+from moco_plugin.utils.device_precision import DEVICE_HELP, PRECISION_CHOICES, PrecisionChoice
 
 PRECISION_HELP = ("auto (default): bf16 autocast where this machine runs it natively (a CPU "
                   "with AVX-512 BF16 or AMX as torch reports it; a GPU with bf16), else fp32 "
@@ -29,20 +27,6 @@ def add_runtime_arguments(parser: argparse.ArgumentParser, amp_help: str,
     return group
 
 
-def requested_precision(args: argparse.Namespace) -> str:
-    """The ``--precision`` asked for, with ``--amp`` folded in (``'amp'``).
-
-    Raises:
-        ValueError: ``--amp`` together with ``--precision fp32``.
-    """
-    requested = getattr(args, 'precision_request', None) or getattr(args, 'precision', None) or 'auto'
-    if getattr(args, 'amp', False) is True:
-        if requested == 'fp32':
-            raise ValueError('--amp and --precision fp32 contradict each other; pass one')
-        requested = 'amp' if requested == 'auto' else requested
-    return requested
-
-
 def check_runtime_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Fold ``--amp`` into ``args.precision`` (``'amp'``); contradictions are argparse errors."""
     try:
@@ -54,13 +38,15 @@ def check_runtime_arguments(parser: argparse.ArgumentParser, args: argparse.Name
         parser.error(f'--threads must be >= 1, got {args.threads}')
 
 
+def requested_precision(args: argparse.Namespace) -> str:
+    """:func:`moco_plugin.engine.runtime_choice.requested_precision` (imported on use, so
+    parsing arguments does not load the engine)."""
+    from moco_plugin.engine.runtime_choice import requested_precision as requested
+    return requested(args)
+
+
 def resolve_runtime(args: argparse.Namespace, task: str,
                     image_size: Optional[int] = None) -> PrecisionChoice:
-    """Resolve ``--device`` into ``args.device`` and ``--precision``/``--amp`` for ``task`` at
-    ``image_size``; ``args.precision_choice`` records the choice for result files."""
-    args.device = resolve_device(getattr(args, 'device', None))
-    choice = choose_precision(requested_precision(args), args.device, task, image_size)
-    args.precision_choice = choice.as_dict()
-    return choice
-    if getattr(args, 'threads', None) is not None and args.threads < 1:
-        parser.error(f'--threads must be >= 1, got {args.threads}')
+    """:func:`moco_plugin.engine.runtime_choice.resolve_runtime`, imported on use."""
+    from moco_plugin.engine.runtime_choice import resolve_runtime as resolve
+    return resolve(args, task, image_size)

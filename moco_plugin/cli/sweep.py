@@ -1,31 +1,17 @@
 """``tools/sweep.py SPEC``: train and evaluate every run of a sweep, then tabulate and plot.
 
-Each run trains with ``moco_plugin.cli.train`` and is evaluated with
-``moco_plugin.cli.benchmark_linear`` (k-NN by default), both as subprocesses with the run's
-``--cfg-options``. A run whose ``result.json`` exists is skipped, so an interrupted sweep
-continues where it stopped; invalid runs are refused before any starts.
+This module parses the arguments into a :class:`moco_plugin.experiments.sweep.SweepSettings`
+and prints; the sweep is :func:`moco_plugin.experiments.sweep.run_sweep` (specs:
+:mod:`moco_plugin.experiments.sweep_spec`).
 """
 from __future__ import annotations
 
 import argparse
-import copy
-import hashlib
-import json
-import subprocess
-import sys
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional
 
 from moco_plugin.cli.errors import run_cli
-from moco_plugin.cli.sweep_plots import plot, plot_loss_curves
-from moco_plugin.cli.sweep_spec import SweepRun, SweepSpec, check_runs, expand, load_spec, run_config
-from moco_plugin.cli.sweep_table import check_baseline, table
-from moco_plugin.cli.train import set_data_root
-from moco_plugin.registry import DATASETS
-from moco_plugin.utils.atomic_io import atomic_write_text
-from moco_plugin.utils.config_files import find_config
+from moco_plugin.experiments.sweep import SweepSettings, run_sweep
 
 PROG = 'sweep.py'
 
@@ -33,7 +19,8 @@ PROG = 'sweep.py'
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=PROG, description='Run a sweep spec: train, evaluate, '
                                      'tabulate and plot every run.')
-    parser.add_argument('spec', type=Path, help='sweep spec (JSON, see moco_plugin/cli/sweep_spec.py)')
+    parser.add_argument('spec', type=Path,
+                        help='sweep spec (JSON, see moco_plugin/experiments/sweep_spec.py)')
     parser.add_argument('--work-root', type=Path, default=Path('work_dirs/sweeps'))
     parser.add_argument('--out', type=Path, help='results page (default benchmarks/results/ablations/NAME.md)')
     parser.add_argument('--jobs', type=int, default=1, help='runs at a time')
@@ -54,157 +41,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-def count_dataset(dataset_cfg: dict) -> int:
-    """Images of a dataset config, without decoding them."""
-    return len(DATASETS.build({**dataset_cfg, 'in_memory': False, 'pipeline': [],
-                               'subset_size': None}))
+def settings_from_args(args: argparse.Namespace) -> SweepSettings:
+    """Every option under its own name (one without a field is a TypeError here)."""
+    return SweepSettings(**vars(args))
 
 
-def _command(module: str, *args: str) -> List[str]:
-    return [sys.executable, '-m', module, *args]
-
-
-def run_one(spec: SweepSpec, run: SweepRun, work_root: Path, data_root: Optional[str]) -> Dict:
-    """Train and evaluate one run (skipped when its result exists); return its summary."""
-    folder = work_root / spec.name / run.run_id
-    summary_path = folder / 'run.json'
-    if summary_path.is_file():
-        return json.loads(summary_path.read_text())
-    config = str(find_config(spec.config))
-    cfg = run_config(spec, run)
-    identity = run_identity(cfg, spec, data_root)
-    twin = _finished_twin(work_root, identity)
-    if twin is not None:
-        print(f'{spec.name}/{run.run_id}: same config as {twin["source"]}, reusing its result',
-              flush=True)
-        summary = _as_run(twin, run)
-        atomic_write_text(json.dumps(summary, indent=2) + '\n', summary_path)
-        return summary
-    common = ['--data-root', data_root] if data_root else []
-    # a benchmark on other data (--eval-data / --train-data) does not read the training's root
-    bench_common = [] if {'--eval-data', '--train-data'} & set(spec.benchmark) else common
-    options = ['--cfg-options', *run.as_cli_options()]
-    started = time.perf_counter()
-    train = _command('moco_plugin.cli.train', config, '--work-dir', str(folder), *common,
-                     # explicit either way: 'auto' would differ between machines under one identity
-                     *(['--amp'] if spec.amp else ['--precision', 'fp32']), *options)
-    _run_logged(train, folder / 'train.log', run.run_id)
-    train_s = time.perf_counter() - started
-    epochs = cfg.train_cfg.max_epochs
-    result_path = folder / 'result.json'
-    bench = _command('moco_plugin.cli.benchmark_linear', config, str(folder / f'epoch_{epochs}.pth'),
-                     *spec.benchmark, '--quiet', '--out', str(result_path), '--name', run.run_id,
-                     '--markdown', str(folder / 'results.md'), *bench_common, *options)
-    _run_logged(bench, folder / 'benchmark.log', run.run_id)
-    result = json.loads(result_path.read_text())
-    iters = result['pretrain'].get('iters') or 0
-    summary = dict(run_id=run.run_id, values=run.values, seed=run.seed, iters=iters,
-                   identity=identity, source=f'{spec.name}/{run.run_id}',
-                   batch_size=cfg.train_dataloader.batch_size, train_wall_s=round(train_s, 1),
-                   images_per_s=round(iters * cfg.train_dataloader.batch_size / train_s, 1),
-                   knn_top1=_knn_top1(result), linear_top1=(result.get('linear') or {}).get('top1'))
-    atomic_write_text(json.dumps(summary, indent=2) + '\n', summary_path)
-    return summary
-
-
-def finished_runs(spec: SweepSpec, runs: List[SweepRun], work_root: Path,
-                  data_root: Optional[str] = None):
-    """(summaries of the runs that finished, here or as another spec's run with the same
-    config, ids of those that did not)."""
-    done, missing = [], []
-    for run in runs:
-        path = work_root / spec.name / run.run_id / 'run.json'
-        if path.is_file():
-            done.append(json.loads(path.read_text()))
-            continue
-        twin = _finished_twin(work_root, run_identity(run_config(spec, run), spec, data_root))
-        if twin is None:
-            missing.append(run.run_id)
-        else:
-            done.append(_as_run(twin, run))
-    return done, missing
-
-
-def run_identity(cfg, spec: SweepSpec, data_root: Optional[str]) -> str:
-    """Hash of everything that decides a run's result: the merged config, precision, the
-    benchmark's arguments and the data; equal across specs (e.g. the momentum sweep's m=0.99
-    point and the queue sweep's K=4096 point are one run). With ``data_root`` the config's own
-    root (``$MOCO_DATA_ROOT`` sets it) does not count: the runs read ``data_root``."""
-    if data_root:
-        cfg = copy.deepcopy(cfg)
-        set_data_root(cfg, data_root, check=False)
-    text = json.dumps([cfg.pretty_text, spec.amp, spec.benchmark, data_root])
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _finished_twin(work_root: Path, identity: str) -> Optional[Dict]:
-    for path in sorted(work_root.glob('*/*/run.json')):
-        summary = json.loads(path.read_text())
-        if summary.get('identity') == identity and 'source' in summary:
-            return summary
-    return None
-
-
-def _as_run(twin: Dict, run: SweepRun) -> Dict:
-    """A finished twin's summary under this run's id and values (its ``source`` stays)."""
-    return {**twin, 'run_id': run.run_id, 'values': run.values}
-
-
-def _knn_top1(result: Dict) -> Optional[float]:
-    knn = result.get('knn') or {}
-    return float(next(iter(knn.values()))['top1']) if knn else None
-
-
-def _run_logged(command: List[str], log_path: Path, run_id: str) -> None:
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, 'w') as log:
-        code = subprocess.call(command, stdout=log, stderr=subprocess.STDOUT)
-    if code:
-        last = [ln for ln in log_path.read_text().splitlines() if ln.strip()][-1:] or ['']
-        raise RuntimeError(f'run {run_id} failed ({" ".join(command[2:4])}): {last[0][-300:]} '
-                           f'(log: {log_path})')
+def say(text: str) -> None:
+    print(text, flush=True)
 
 
 def sweep(args: argparse.Namespace) -> List[Dict]:
-    spec = load_spec(args.spec)
-    if args.seeds:
-        spec.seeds = list(args.seeds)
-    runs = expand(spec)
-    problems = check_runs(spec, runs, count_dataset)
-    if problems:
-        raise ValueError(f'{len(problems)} invalid run(s), none started: ' + '; '.join(problems))
-    if args.baseline is not None:
-        check_baseline(spec, [r.values for r in runs], args.baseline)
-    print(f'{spec.name}: {len(runs)} runs ({len(spec.seeds)} seed(s) each)', flush=True)
-    if args.dry_run:
-        print('\n'.join(f'{r.run_id}: {" ".join(r.as_cli_options())}' for r in runs))
-        return []
-    missing: List[str] = []
-    if args.report_only:
-        summaries, missing = finished_runs(spec, runs, args.work_root, args.data_root)
-        if not summaries:
-            raise FileNotFoundError(f'no finished run of {spec.name} under {args.work_root}')
-    else:
-        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            summaries = list(pool.map(lambda r: run_one(spec, r, args.work_root, args.data_root),
-                                      runs))
-    out = args.out or Path('benchmarks/results/ablations') / f'{spec.name}.md'
-    png = out.with_suffix('.png')
-    command = ' '.join(['python tools/sweep.py', str(args.spec)] + (
-        [f'--jobs {args.jobs}'] if args.jobs > 1 else []) + (
-        [f"--baseline '{args.baseline}'"] if args.baseline is not None else []))
-    text = (f'# Sweep {spec.name}\n\n{spec.notes}\n\nCommand: `{command}`; base config '
-            f'`{spec.config}`, shared options `{json.dumps(spec.cfg_options)}`.\n\n'
-            + table(spec, summaries, args.baseline)
-            + (f'\nNot run yet: {", ".join(missing)}.\n' if missing else '')
-            + f'\n![{spec.name}]({png.name})\n')
-    atomic_write_text(text, out)
-    plot(spec, summaries, png)
-    if plot_loss_curves(summaries, args.work_root, out.with_name(f'{out.stem}_loss.png'), spec.name):
-        text += f'\n![{spec.name}: pretext loss]({out.stem}_loss.png)\n'
-        atomic_write_text(text, out)
-    print(text)
-    return summaries
+    return run_sweep(settings_from_args(args), say)
 
 
 def main(argv: Optional[List[str]] = None) -> None:

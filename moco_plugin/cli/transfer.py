@@ -7,11 +7,12 @@
         --knn --out benchmarks/results/transfer/transfer.md
 
 A dataset is ``config`` / ``cifar10`` (the checkpoint config's own data), ``NAME=ROOT`` (a
-dataset root as ``benchmark_linear.py --eval-data`` reads it: torchvision's CIFAR-10/100 or
+dataset root as ``benchmark.py --eval-data`` reads it: torchvision's CIFAR-10/100 or
 STL-10 download, or split folders ``train/`` + ``val/`` or ``test/``) or ``NAME=TRAIN,TEST``
-with each side a folder of class folders or a ``path,label`` CSV. Every
-cell is one ``tools/benchmark_linear.py`` run (its JSON is kept next to the table), so the
-cells carry the same provenance as single benchmarks.
+with each side a folder of class folders or a ``path,label`` CSV. This module parses the
+arguments into a :class:`moco_plugin.experiments.transfer.TransferSettings` and prints;
+:func:`moco_plugin.experiments.transfer.run_transfer` runs the cells (each one
+``tools/benchmark.py`` run, its JSON kept next to the table).
 """
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ import os.path as osp
 import sys
 from typing import Dict, List, Optional, Tuple
 
-from moco_plugin.cli import benchmark_linear
-from moco_plugin.utils.device_precision import DEVICE_HELP, PRECISION_CHOICES
+from moco_plugin.cli import benchmark as benchmark_cli
 from moco_plugin.cli.errors import run_cli
-from moco_plugin.utils.atomic_io import atomic_write_text
+from moco_plugin.experiments import transfer as experiment
+from moco_plugin.utils.device_precision import DEVICE_HELP, PRECISION_CHOICES
 
 PROG = 'transfer.py'
 OWN_DATA = ('config', 'cifar10')
@@ -39,9 +40,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out', default='benchmarks/results/transfer/transfer.md')
     parser.add_argument('--device', help=DEVICE_HELP)
     parser.add_argument('--precision', choices=PRECISION_CHOICES, default='auto',
-                        help='feature extraction of every cell, as benchmark_linear.py --precision')
+                        help='feature extraction of every cell, as benchmark.py --precision')
     parser.add_argument('--extra', nargs=argparse.REMAINDER, default=[],
-                        help='further benchmark_linear.py arguments for every cell (last)')
+                        help='further benchmark.py arguments for every cell (last)')
     args = parser.parse_args(argv)
     if not (args.knn or args.linear):
         args.knn = True
@@ -59,7 +60,7 @@ def _pair(text: str, sep: str, flag: str, form: str) -> Tuple[str, str, str]:
 
 
 def _dataset(text: str) -> Tuple[str, List[str]]:
-    """``(name, benchmark_linear.py data arguments)`` of one ``--dataset`` entry."""
+    """``(name, benchmark.py data arguments)`` of one ``--dataset`` entry."""
     if text in OWN_DATA:
         return text, []
     name, eq, root = text.partition('=')
@@ -69,75 +70,33 @@ def _dataset(text: str) -> Tuple[str, List[str]]:
     return name, ['--train-data', train, '--test-data', test]
 
 
+# The raw --checkpoint/--dataset values; the settings get them parsed (checkpoints, datasets).
+RAW_OPTIONS = ('checkpoint', 'dataset')
+
+
+def settings_from_args(args: argparse.Namespace) -> experiment.TransferSettings:
+    """Every option under its own name (one without a field is a TypeError here)."""
+    return experiment.TransferSettings(**{k: v for k, v in vars(args).items()
+                                          if k not in RAW_OPTIONS})
+
+
 def cell_argv(config: str, checkpoint: str, dataset: Tuple[str, List[str]], out: str,
-              args) -> List[str]:
-    argv = [config, checkpoint, '--out', out, '--quiet', '--markdown', out[:-5] + '.md']
-    argv += ['--knn'] if args.knn else []
-    argv += ['--linear'] if args.linear else []
-    argv += ['--precision', getattr(args, 'precision', None) or 'auto']
-    argv += ['--device', args.device] if getattr(args, 'device', None) else []
-    return argv + dataset[1] + list(args.extra)
+              args: argparse.Namespace) -> List[str]:
+    """The benchmark command line of one cell."""
+    return experiment.cell_argv(config, checkpoint, dataset, out, settings_from_args(args))
+
+
+def run_cell(argv: List[str]) -> dict:
+    """One cell: the benchmark's own command line, parsed and run (it prints its row)."""
+    bench_args = benchmark_cli.parse_args(argv)
+    bench_args.argv = list(argv)
+    return benchmark_cli.benchmark(bench_args)
 
 
 def transfer(args: argparse.Namespace) -> Dict[Tuple[str, str], dict]:
-    folder = osp.splitext(args.out)[0]
-    cells = {}
-    for ck_name, config, checkpoint in args.checkpoints:
-        for dataset in args.datasets:
-            out = osp.join(folder, f'{ck_name}__{dataset[0]}.json')
-            bench_args = benchmark_linear.parse_args(cell_argv(config, checkpoint, dataset, out, args))
-            bench_args.argv = cell_argv(config, checkpoint, dataset, out, args)
-            cells[(ck_name, dataset[0])] = benchmark_linear.benchmark(bench_args)
-    text = table(args, cells)
-    atomic_write_text(text, args.out)
-    plot(args, cells, folder + '.png')
+    cells, text = experiment.run_transfer(settings_from_args(args), run_cell)
     print(text)
     return cells
-
-
-def _score(result: dict, metric: str) -> Optional[float]:
-    if metric == 'knn' and result.get('knn'):
-        return float(next(iter(result['knn'].values()))['top1'])
-    if metric == 'linear' and result.get('linear'):
-        return float(result['linear']['top1'])
-    return None
-
-
-def table(args, cells) -> str:
-    metrics = [m for m in ('knn', 'linear') if getattr(args, m)]
-    names = [d[0] for d in args.datasets]
-    head = ['checkpoint'] + [f'{d} {m}' for d in names for m in metrics]
-    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
-    for ck_name, _, _ in args.checkpoints:
-        row = [ck_name]
-        for d in names:
-            for m in metrics:
-                value = _score(cells[(ck_name, d)], m)
-                row.append('–' if value is None else f'{value:.2f}')
-        lines.append('| ' + ' | '.join(row) + ' |')
-    sizes = {d: cells[(args.checkpoints[0][0], d)]['dataset'] for d in names}
-    notes = [f'- {d}: {s.get("data_root")}, {s.get("num_classes")} classes, {s.get("image_size")} px'
-             for d, s in sizes.items()]
-    return '\n'.join(lines + [''] + notes) + '\n'
-
-
-def plot(args, cells, path: str) -> None:
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    metric = 'knn' if args.knn else 'linear'
-    names = [d[0] for d in args.datasets]
-    width = 0.8 / len(args.checkpoints)
-    fig, ax = plt.subplots(figsize=(2 + 2 * len(names), 4))
-    for i, (ck_name, _, _) in enumerate(args.checkpoints):
-        values = [_score(cells[(ck_name, d)], metric) or 0.0 for d in names]
-        ax.bar([j + i * width for j in range(len(names))], values, width, label=ck_name)
-    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(names))], names)
-    ax.set_ylabel(f'{metric} top-1 (%)')
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def main(argv: Optional[List[str]] = None) -> None:

@@ -7,11 +7,12 @@ it in every checkpoint's ``meta.precision``.
 """
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 import torch
 
-from moco_plugin.utils.device_precision import PrecisionChoice, threads_for_process
+from moco_plugin.utils.device_precision import (PrecisionChoice, choose_precision,
+                                               resolve_device, threads_for_process)
 
 # Top-level config key holding the resolved choice (PrecisionChoice.as_dict()).
 PRECISION_KEY = 'precision_choice'
@@ -62,3 +63,29 @@ def set_threads(requested: Optional[int] = None) -> Dict[str, int]:
             threads = max(1, cores // local)
     torch.set_num_threads(threads)
     return dict(threads=threads, cores=cores)
+
+
+def requested_precision(options: Any) -> str:
+    """The ``--precision`` asked for, with ``--amp`` folded in (``'amp'``); ``options`` has
+    ``precision`` (and optionally ``precision_request``, ``amp``) attributes.
+
+    Raises:
+        ValueError: ``--amp`` together with ``--precision fp32``.
+    """
+    requested = (getattr(options, 'precision_request', None) or getattr(options, 'precision', None)
+                 or 'auto')
+    if getattr(options, 'amp', False) is True:
+        if requested == 'fp32':
+            raise ValueError('--amp and --precision fp32 contradict each other; pass one')
+        requested = 'amp' if requested == 'auto' else requested
+    return requested
+
+
+def resolve_runtime(options: Any, task: str, image_size: Optional[int] = None) -> PrecisionChoice:
+    """Resolve ``options.device`` (``--device``) in place and the precision asked for
+    (``--precision``/``--amp``) for ``task`` at ``image_size``; ``options.precision_choice``
+    records the choice for result files."""
+    options.device = resolve_device(getattr(options, 'device', None))
+    choice = choose_precision(requested_precision(options), options.device, task, image_size)
+    options.precision_choice = choice.as_dict()
+    return choice

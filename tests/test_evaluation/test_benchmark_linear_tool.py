@@ -4,7 +4,7 @@ import json
 import pytest
 import torch
 
-from moco_plugin.cli import benchmark_linear
+from moco_plugin.cli import benchmark as benchmark_cli
 from moco_plugin.utils import safe_torch_load
 from tests.conftest import REPO_ROOT, run_tool
 
@@ -15,7 +15,7 @@ TINY = ['--subset-train', '60', '--subset-test', '30', '--num-workers', '0', '--
 
 def _exit_code(argv):
     with pytest.raises(SystemExit) as exit_info:
-        benchmark_linear.main(argv)
+        benchmark_cli.main(argv)
     return exit_info.value.code
 
 

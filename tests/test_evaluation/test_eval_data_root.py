@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from moco_plugin.cli import benchmark_linear
+from moco_plugin.cli import benchmark as benchmark_cli
 from moco_plugin.datasets.cifar10 import CIFAR10_CLASSES
 from moco_plugin.evaluation.eval_data_root import detect_layout, eval_data_cfgs
 from moco_plugin.evaluation.eval_datasets import build_eval_datasets
@@ -79,7 +79,7 @@ def test_image_folders_take_test_when_there_is_no_val_and_named_splits(cifar_roo
 
 def _exit_code(argv):
     with pytest.raises(SystemExit) as exit_info:
-        benchmark_linear.main(argv)
+        benchmark_cli.main(argv)
     return exit_info.value.code
 
 
@@ -110,7 +110,7 @@ def test_what_does_not_fit_is_one_line(layout, extra, expected, cifar_root, tmp_
 
 def test_eval_data_does_not_go_with_train_data(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        benchmark_linear.parse_args([RANDOM_CONFIG, 'random', '--eval-data', 'a', '--train-data',
+        benchmark_cli.parse_args([RANDOM_CONFIG, 'random', '--eval-data', 'a', '--train-data',
                                      'b', '--test-data', 'c'])
     assert exit_info.value.code == 2
     assert ('--eval-data names both splits of one dataset root; it does not go with '
@@ -123,7 +123,7 @@ def test_eval_data_does_not_go_with_train_data(capsys):
 def test_data_root_does_not_go_with_other_data(capsys, data_flags, name):
     # --data-root was silently ignored: the benchmark read the other data
     with pytest.raises(SystemExit) as exit_info:
-        benchmark_linear.parse_args([RANDOM_CONFIG, 'random', '--data-root', 'x', *data_flags])
+        benchmark_cli.parse_args([RANDOM_CONFIG, 'random', '--data-root', 'x', *data_flags])
     assert exit_info.value.code == 2
     assert (f"--data-root points the config's own dataset elsewhere and is not used with "
             f'{name}, which names the data' in _one_error_line(capsys))
@@ -155,7 +155,7 @@ def test_cifar100_labels_need_a_cifar100_root(cifar_root, tmp_path, capsys):
     assert re.search(r'--cifar100-labels coarse applies to a CIFAR-100 root; --eval-data .* is '
                      r'STL10: drop --cifar100-labels', _one_error_line(capsys))
     with pytest.raises(SystemExit):
-        benchmark_linear.parse_args([RANDOM_CONFIG, 'random', '--cifar100-labels', 'coarse'])
+        benchmark_cli.parse_args([RANDOM_CONFIG, 'random', '--cifar100-labels', 'coarse'])
     assert '--cifar100-labels goes with a CIFAR-100 --eval-data root' in _one_error_line(capsys)
 
 

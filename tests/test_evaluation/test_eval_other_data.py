@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from moco_plugin.cli import benchmark_linear
+from moco_plugin.cli import benchmark as benchmark_cli
 from moco_plugin.datasets import CsvImageDataset
 
 RANDOM_CONFIG = 'random_init_resnet18_cifar10'
@@ -16,7 +16,7 @@ CLASSES = ['airplane', 'cat', 'ship']
 
 def _exit_code(argv):
     with pytest.raises(SystemExit) as exit_info:
-        benchmark_linear.main(argv)
+        benchmark_cli.main(argv)
     return exit_info.value.code
 
 
@@ -74,7 +74,7 @@ def test_benchmark_on_a_csv_dataset_records_what_it_measured(cifar_root, tmp_pat
 def test_flat_unlabelled_folder_is_refused_before_any_feature_is_extracted(cifar_root, tmp_path,
                                                                           capsys, monkeypatch):
     train = _flat_folder_with_csv(Path(cifar_root), tmp_path / 'data', 'train', 2)
-    from moco_plugin.cli import benchmark_setup
+    from moco_plugin.experiments import benchmark_setup
     monkeypatch.setattr(benchmark_setup, 'extract_features',
                         lambda *a, **k: pytest.fail('features extracted'))
     code = _exit_code([RANDOM_CONFIG, 'random', '--train-data', str(train.parent), '--test-data',

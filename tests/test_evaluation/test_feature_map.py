@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from matplotlib import pyplot as plt
 
-from moco_plugin.cli import benchmark_linear
+from moco_plugin.cli import benchmark as benchmark_cli
+from moco_plugin.experiments import benchmark as benchmark_experiment
 from moco_plugin.evaluation.feature_map import balanced_subset, plot_feature_map, tsne_map
 
 
@@ -49,7 +50,7 @@ def test_legend_names_the_classes(tmp_path, monkeypatch):
 
 def test_compare_draws_the_maps_with_the_datasets_class_names(tmp_path, monkeypatch):
     seen = _legend_of_saved_figure(monkeypatch)
-    monkeypatch.setattr(benchmark_linear, 'write_comparison', lambda *a, **k: '')
+    monkeypatch.setattr(benchmark_experiment, 'write_comparison', lambda *a, **k: '')
     paths = []
     for name in ('random', 'moco'):
         result = dict(algorithm='MoCo', name=name, dataset=dict(classes=['cat', 'dog']),
@@ -57,6 +58,6 @@ def test_compare_draws_the_maps_with_the_datasets_class_names(tmp_path, monkeypa
         paths.append(tmp_path / f'{name}.json')
         paths[-1].write_text(json.dumps(result))
     with pytest.raises(SystemExit) as exit_info:
-        benchmark_linear.main(['--compare', *map(str, paths), '--out', str(tmp_path / 'c.md')])
+        benchmark_cli.main(['--compare', *map(str, paths), '--out', str(tmp_path / 'c.md')])
     assert exit_info.value.code == 0
     assert (tmp_path / 'c_feature_maps.png').is_file() and seen['legend'] == ['cat', 'dog']

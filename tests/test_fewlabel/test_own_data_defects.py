@@ -233,7 +233,7 @@ def test_few_label_features_use_the_checkpoint_training_resolution(nested, tmp_p
 
 
 def test_benchmark_reads_a_semicolon_test_table(tmp_path, capsys):
-    from moco_plugin.cli import benchmark_linear
+    from moco_plugin.cli import benchmark as benchmark_linear
     images(tmp_path / 'imgs', [f'{c}{i}.png' for c in CLASSES for i in range(3)], seed=3)
     (tmp_path / 'train.csv').write_text('Filename,ClassId\n' + ''.join(
         f'imgs/{c}{i}.png,{c}\n' for c in CLASSES for i in range(2)))

@@ -1,7 +1,7 @@
 """--cfg-options: MMEngine's parsing, with one-line errors for what it cannot parse."""
 import pytest
 
-from moco_plugin.cli import benchmark_linear
+from moco_plugin.cli import benchmark as benchmark_cli
 from moco_plugin.cli import train as train_cli
 
 CONFIG = 'configs/mocov2/mocov2_resnet18_1xb256-coslr-200e_cifar10.py'
@@ -16,7 +16,7 @@ def test_values_parse_as_mmengine_does():
 
 
 @pytest.mark.parametrize('parse', [train_cli.parse_args,
-                                   lambda argv: benchmark_linear.parse_args([*argv[:1], 'random',
+                                   lambda argv: benchmark_cli.parse_args([*argv[:1], 'random',
                                                                              *argv[1:]])])
 @pytest.mark.parametrize('item, message', [
     ("param_scheduler=[dict(type='CosineAnnealingLR',T_max=6)]", 'cannot parse the value'),

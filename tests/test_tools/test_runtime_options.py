@@ -4,8 +4,8 @@ import argparse
 import pytest
 import torch
 
-from moco_plugin.cli import benchmark_linear, train
-from moco_plugin.cli import benchmark_setup
+from moco_plugin.cli import benchmark as benchmark_cli, train
+from moco_plugin.experiments import benchmark_setup
 from moco_plugin.utils import device_precision
 
 @pytest.fixture(autouse=True)
@@ -22,10 +22,10 @@ NATIVE = dict(aten_capability='AVX512', onednn_bf16=True, native_bf16=True)
 
 def test_amp_is_a_synonym_and_contradictions_are_refused(capsys):
     base = ['cfg.py', 'ckpt.pth', '--knn', '--device', 'cpu']
-    assert benchmark_linear.parse_args(base).precision_request == 'auto'
-    assert benchmark_linear.parse_args(base + ['--amp']).precision_request == 'amp'
-    assert benchmark_linear.parse_args(base + ['--precision', 'bf16', '--amp']).precision == 'bf16'
-    for parse, argv in ((benchmark_linear.parse_args, base), (train.parse_args, ['cfg.py'])):
+    assert benchmark_cli.parse_args(base).precision_request == 'auto'
+    assert benchmark_cli.parse_args(base + ['--amp']).precision_request == 'amp'
+    assert benchmark_cli.parse_args(base + ['--precision', 'bf16', '--amp']).precision == 'bf16'
+    for parse, argv in ((benchmark_cli.parse_args, base), (train.parse_args, ['cfg.py'])):
         with pytest.raises(SystemExit):
             parse(argv + ['--amp', '--precision', 'fp32'])
         assert '--amp and --precision fp32 contradict' in capsys.readouterr().err

@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 
 from moco_plugin.cli import sweep as sweep_cli
-from moco_plugin.cli.sweep_spec import check_runs, expand, load_spec
+from moco_plugin.experiments import sweep as sweep_experiment, sweep_runs
+from moco_plugin.experiments.sweep_table import table
+from moco_plugin.experiments.sweep_spec import check_runs, expand, load_spec
 from tests.conftest import run_tool
 
 CONFIG = 'mocov2_resnet18_1xb256-coslr-200e_cifar10'
@@ -54,7 +56,7 @@ def test_variants_set_several_keys_per_point_and_cross_the_sweep(tmp_path):
     assert [r.run_id for r in expand(only)] == ['variant=cifar-32px_seed0', 'variant=in-224px_seed0']
     summaries = [dict(values=r.values, knn_top1=30.0 + i, iters=4, images_per_s=10.0,
                       train_wall_s=1.0) for i, r in enumerate(expand(only))]
-    rows = sweep_cli.table(only, summaries).splitlines()
+    rows = table(only, summaries).splitlines()
     assert rows[0].startswith('| variant | n | k-NN top-1 mean | std | 95 % interval | per seed |')
     assert rows[3].startswith('| in-224px | 1 | 31.00 | - | - | 31.00 |')
 
@@ -86,8 +88,8 @@ def test_invalid_runs_are_refused_before_any_starts(tmp_path, monkeypatch):
         'queue_len=24_seed0: queue_len 24 is not a multiple of the 16 keys enqueued per step',
         'queue_len=128_seed0: queue_len 128 is larger than the 64 images seen in training '
         '(part of the queue would stay random)']
-    monkeypatch.setattr(sweep_cli, 'run_one', lambda *a: pytest.fail('a run started'))
-    monkeypatch.setattr(sweep_cli, 'count_dataset', lambda cfg: 64)
+    monkeypatch.setattr(sweep_experiment, 'run_one', lambda *a: pytest.fail('a run started'))
+    monkeypatch.setattr(sweep_experiment, 'count_dataset', lambda cfg: 64)
     with pytest.raises(ValueError, match='2 invalid run'):
         sweep_cli.sweep(sweep_cli.parse_args([str(tmp_path / 'spec.json')]))
 
@@ -106,8 +108,8 @@ def test_finished_runs_are_skipped(tmp_path, monkeypatch):
     done = tmp_path / 'work' / 'k' / run.run_id / 'run.json'
     done.parent.mkdir(parents=True)
     done.write_text(json.dumps(dict(run_id=run.run_id, knn_top1=12.5)))
-    monkeypatch.setattr(sweep_cli.subprocess, 'call', lambda *a, **k: pytest.fail('retrained'))
-    assert sweep_cli.run_one(spec, run, tmp_path / 'work', None)['knn_top1'] == 12.5
+    monkeypatch.setattr(sweep_runs.subprocess, 'call', lambda *a, **k: pytest.fail('retrained'))
+    assert sweep_runs.run_one(spec, run, tmp_path / 'work', None)['knn_top1'] == 12.5
 
 
 def test_tiny_sweep_through_the_cli_writes_table_and_plot(cifar_root, tmp_path):
@@ -136,29 +138,29 @@ def test_seeds_option_restricts_the_runs_to_those_seeds(tmp_path, capsys):
 def test_a_run_with_the_same_config_in_another_spec_is_reused(tmp_path, monkeypatch):
     first = load_spec(_spec(tmp_path))
     run = expand(first)[0]
-    cfg = sweep_cli.run_config(first, run)
+    cfg = sweep_runs.run_config(first, run)
     done = tmp_path / 'work' / 'k' / run.run_id / 'run.json'
     done.parent.mkdir(parents=True)
-    identity = sweep_cli.run_identity(cfg, first, None)
+    identity = sweep_runs.run_identity(cfg, first, None)
     done.write_text(json.dumps(dict(run_id=run.run_id, identity=identity, source='k/x',
                                     knn_top1=12.5)))
     # The same point reached through another key: the queue length set in cfg_options.
     (tmp_path / 'other').mkdir()
     other = load_spec(_spec(tmp_path / 'other', name='m', sweep={'model.momentum': [0.99]},
                             cfg_options={**SMALL, 'model.queue_len': 32}))
-    monkeypatch.setattr(sweep_cli.subprocess, 'call', lambda *a, **k: pytest.fail('retrained'))
-    reused = sweep_cli.run_one(other, expand(other)[0], tmp_path / 'work', None)
+    monkeypatch.setattr(sweep_runs.subprocess, 'call', lambda *a, **k: pytest.fail('retrained'))
+    reused = sweep_runs.run_one(other, expand(other)[0], tmp_path / 'work', None)
     assert reused['knn_top1'] == 12.5 and reused['run_id'] == 'momentum=0.99_seed0'
     assert (tmp_path / 'work' / 'm' / 'momentum=0.99_seed0' / 'run.json').is_file()
     # A different data root is a different run.
     different = load_spec(_spec(tmp_path / 'other', name='d'))
-    monkeypatch.setattr(sweep_cli, '_run_logged', lambda *a: (_ for _ in ()).throw(RuntimeError('trains')))
+    monkeypatch.setattr(sweep_runs, '_run_logged', lambda *a: (_ for _ in ()).throw(RuntimeError('trains')))
     with pytest.raises(RuntimeError, match='trains'):
-        sweep_cli.run_one(different, expand(different)[0], tmp_path / 'work', '/elsewhere')
+        sweep_runs.run_one(different, expand(different)[0], tmp_path / 'work', '/elsewhere')
 
 
 def test_loss_curves_are_read_from_each_runs_log_and_plotted(tmp_path):
-    from moco_plugin.cli.sweep_plots import plot_loss_curves, training_losses
+    from moco_plugin.experiments.sweep_plots import plot_loss_curves, training_losses
     for run, losses in (('bn_splits=4_seed0', [6.0, 5.5, 5.2]), ('bn_splits=1_seed0', [6.0, 4.0, 2.0])):
         log = tmp_path / 'shuffle_bn' / run / '20261201_000000' / 'vis_data' / 'scalars.json'
         log.parent.mkdir(parents=True)
@@ -181,7 +183,7 @@ def test_report_only_tabulates_finished_runs_and_lists_the_rest(tmp_path, monkey
     done.write_text(json.dumps(dict(run_id='queue_len=32_seed0', values={'model.queue_len': 32},
                                     seed=0, iters=4, batch_size=16, train_wall_s=1.0,
                                     images_per_s=64.0, knn_top1=12.5, linear_top1=None)))
-    monkeypatch.setattr(sweep_cli.subprocess, 'call', lambda *a, **k: pytest.fail('trained'))
+    monkeypatch.setattr(sweep_runs.subprocess, 'call', lambda *a, **k: pytest.fail('trained'))
     out = tmp_path / 'page.md'
     sweep_cli.sweep(sweep_cli.parse_args([str(spec_path), '--report-only', '--work-root',
                                           str(tmp_path / 'work'), '--out', str(out)]))
@@ -195,12 +197,12 @@ def test_report_only_counts_a_finished_twin_of_another_spec(tmp_path):
     run = expand(first)[0]
     done = tmp_path / 'work' / 'k' / run.run_id / 'run.json'
     done.parent.mkdir(parents=True)
-    done.write_text(json.dumps(dict(run_id=run.run_id, identity=sweep_cli.run_identity(
-        sweep_cli.run_config(first, run), first, None), source='k/x', knn_top1=12.5)))
+    done.write_text(json.dumps(dict(run_id=run.run_id, identity=sweep_runs.run_identity(
+        sweep_runs.run_config(first, run), first, None), source='k/x', knn_top1=12.5)))
     (tmp_path / 'other').mkdir()
     other = load_spec(_spec(tmp_path / 'other', name='m', sweep={'model.momentum': [0.99, 0.9]},
                             cfg_options={**SMALL, 'model.queue_len': 32}))
-    summaries, missing = sweep_cli.finished_runs(other, expand(other), tmp_path / 'work')
+    summaries, missing = sweep_runs.finished_runs(other, expand(other), tmp_path / 'work')
     assert [s['run_id'] for s in summaries] == ['momentum=0.99_seed0'] and summaries[0]['knn_top1'] == 12.5
     assert missing == ['momentum=0.9_seed0']
 
@@ -213,9 +215,9 @@ def test_identity_ignores_the_env_data_root_when_data_root_is_given(tmp_path, mo
     identities = {}
     for env_root in ('/elsewhere/cifar10', '/data/cifar10'):
         monkeypatch.setenv('MOCO_DATA_ROOT', env_root)
-        cfg = sweep_cli.run_config(spec, run)
-        identities[env_root] = (sweep_cli.run_identity(cfg, spec, '/data/cifar10'),
-                                sweep_cli.run_identity(cfg, spec, None))
+        cfg = sweep_runs.run_config(spec, run)
+        identities[env_root] = (sweep_runs.run_identity(cfg, spec, '/data/cifar10'),
+                                sweep_runs.run_identity(cfg, spec, None))
     with_root, without_root = zip(*identities.values())
     assert with_root[0] == with_root[1]
     assert without_root[0] != without_root[1]  # without --data-root the env's root is read
@@ -228,13 +230,13 @@ def test_a_benchmark_on_other_data_is_not_given_the_training_data_root(tmp_path,
 
     def fake_call(command, **_):
         commands.append(command)
-        if 'moco_plugin.cli.benchmark_linear' in command:
+        if 'moco_plugin.cli.benchmark' in command:
             out = Path(command[command.index('--out') + 1])
             out.write_text(json.dumps({'pretrain': {'iters': 4}, 'knn': {'200': {'top1': 11.0}}}))
         return 0
 
-    monkeypatch.setattr(sweep_cli.subprocess, 'call', fake_call)
-    summary = sweep_cli.run_one(spec, expand(spec)[0], tmp_path / 'work', '/data/cifar10')
+    monkeypatch.setattr(sweep_runs.subprocess, 'call', fake_call)
+    summary = sweep_runs.run_one(spec, expand(spec)[0], tmp_path / 'work', '/data/cifar10')
     train, bench = commands
     assert train[train.index('--data-root') + 1] == '/data/cifar10'
     assert '--data-root' not in bench and '/other/cifar100' in bench

@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 
 from moco_plugin.cli import sweep as sweep_cli
-from moco_plugin.cli.sweep_spec import check_runs, expand, load_spec
+from moco_plugin.experiments import sweep as sweep_experiment, sweep_runs
+from moco_plugin.experiments.sweep_table import table
+from moco_plugin.experiments.sweep_spec import check_runs, expand, load_spec
 from tests.test_tools.test_sweep import SMALL, _spec
 
 
@@ -26,8 +28,8 @@ def test_report_only_with_a_baseline_shows_intervals_and_welch_p(tmp_path, monke
         for seed, score in enumerate(values):
             _write_run(tmp_path / 'work', 'k', f'queue_len={k}_seed{seed}', {'model.queue_len': k},
                        score, seed)
-    monkeypatch.setattr(sweep_cli.subprocess, 'call', lambda *a, **k: pytest.fail('trained'))
-    monkeypatch.setattr(sweep_cli, 'count_dataset', lambda cfg: pytest.fail('counted'))
+    monkeypatch.setattr(sweep_runs.subprocess, 'call', lambda *a, **k: pytest.fail('trained'))
+    monkeypatch.setattr(sweep_experiment, 'count_dataset', lambda cfg: pytest.fail('counted'))
     out = tmp_path / 'page.md'
     sweep_cli.sweep(sweep_cli.parse_args([str(spec_path), '--report-only', '--baseline', '16',
                                           '--work-root', str(tmp_path / 'work'), '--out', str(out)]))
@@ -47,7 +49,7 @@ def test_report_only_with_a_baseline_shows_intervals_and_welch_p(tmp_path, monke
     assert rows['64'][1:8] == ['1', '11.00', '-', '-', '11.00', '+0.75', '-']  # one seed: no test
     assert "--baseline '16'" in out.read_text() and 'Student t with n - 1' in out.read_text()
     assert 'Not run yet: queue_len=64_seed1.' in out.read_text()
-    from moco_plugin.cli.sweep_plots import interval_points
+    from moco_plugin.experiments.sweep_plots import interval_points
     points = interval_points(load_spec(spec_path), [json.loads(p.read_text()) for p in
                                                     sorted((tmp_path / 'work').glob('k/*/run.json'))])
     assert [(x, round(m, 2), round(h, 2)) for x, m, h in points] == [
@@ -56,8 +58,8 @@ def test_report_only_with_a_baseline_shows_intervals_and_welch_p(tmp_path, monke
 
 def test_an_unknown_baseline_is_a_one_line_error_before_any_run(tmp_path, monkeypatch):
     spec_path = _spec(tmp_path)
-    monkeypatch.setattr(sweep_cli, 'run_one', lambda *a: pytest.fail('a run started'))
-    monkeypatch.setattr(sweep_cli, 'count_dataset', lambda cfg: 64)
+    monkeypatch.setattr(sweep_experiment, 'run_one', lambda *a: pytest.fail('a run started'))
+    monkeypatch.setattr(sweep_experiment, 'count_dataset', lambda cfg: 64)
     with pytest.raises(ValueError, match=r"--baseline '256' is none of the sweep points; use one "
                                          r"of '32', '64'$"):
         sweep_cli.sweep(sweep_cli.parse_args([str(spec_path), '--baseline', '256']))
@@ -65,10 +67,10 @@ def test_an_unknown_baseline_is_a_one_line_error_before_any_run(tmp_path, monkey
     spec = load_spec(spec_path)
     summaries = [dict(values=r.values, knn_top1=v, iters=4, images_per_s=1.0, train_wall_s=1.0)
                  for r, v in zip(expand(spec), (20.0, 21.0))]
-    assert '| 64 | 1 | 21.00 | - | - | 21.00 | baseline | - |' in sweep_cli.table(
+    assert '| 64 | 1 | 21.00 | - | - | 21.00 | baseline | - |' in table(
         spec, summaries, 'queue_len=64')
     with pytest.raises(ValueError, match="--baseline '64': that point has no finished run"):
-        sweep_cli.table(spec, summaries[:1], '64')
+        table(spec, summaries[:1], '64')
 
 
 def test_a_queue_above_the_set_fraction_of_the_training_set_is_refused(tmp_path):

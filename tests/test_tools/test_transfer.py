@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from moco_plugin.cli import benchmark_linear, transfer
+from moco_plugin.cli import benchmark as benchmark_cli, transfer
 
 
 def test_transfer_table_on_cifar_and_a_second_dataset(cifar_root, tmp_path):
@@ -46,4 +46,4 @@ def test_a_dataset_root_is_one_eval_data_cell(tmp_path):
                              ('config', [])]
     argv = transfer.cell_argv('cfg', 'random', args.datasets[0], str(tmp_path / 'x.json'), args)
     assert argv[-2:] == ['--eval-data', str(root)]
-    assert benchmark_linear.parse_args(argv).eval_data == str(root)
+    assert benchmark_cli.parse_args(argv).eval_data == str(root)

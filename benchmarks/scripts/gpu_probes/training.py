@@ -88,7 +88,7 @@ def knn_benchmark(args, trained: Dict, out_dir: str) -> Dict:
     """The project's k-NN benchmark (``tools/benchmark_linear.py --knn``: whole train split as the
     bank, whole test split, k=200, T=0.1) on the trained checkpoint; on a GPU it runs the torch
     k-NN there."""
-    from moco_plugin.cli.benchmark_linear import main as benchmark
+    from moco_plugin.cli.benchmark import main as benchmark
 
     out = osp.join(out_dir, 'knn_benchmark.json')
     argv = [trained['config_dump'], trained['checkpoint'], '--knn', '--data-root', args.data_root,

@@ -12,7 +12,7 @@ import torch
 from mmengine.config import Config
 
 import moco_plugin.models  # noqa: F401
-from moco_plugin.cli import benchmark_linear, train
+from moco_plugin.cli import benchmark as benchmark_cli, train
 from moco_plugin.registry import MODELS
 from moco_plugin.utils import safe_torch_load
 from tests.conftest import REPO_ROOT
@@ -107,13 +107,13 @@ def test_byol_checkpoint_evaluates_and_a_wrong_backbone_is_refused(pretrained, c
     common = [str(REPO_ROOT / CONFIGS['BYOL']), str(checkpoint), '--data-root', str(cifar_root),
               '--subset-train', '40', '--subset-test', '20', '--knn', '--k', '5', '--num-workers',
               '0', '--quiet', '--out', str(out)]
-    assert _exit_code(benchmark_linear.main, [*common, '--cfg-options',
+    assert _exit_code(benchmark_cli.main, [*common, '--cfg-options',
                                               'model.backbone.cifar_stem=False']) == 0
     result = json.loads(out.read_text())
     assert result['algorithm'] == 'BYOL' and result['pretrain']['epochs'] == 1
     assert result['checkpoint_sha256'] and 0 <= result['knn']['5']['top1'] <= 100
     capsys.readouterr()
-    assert _exit_code(benchmark_linear.main, common) == 2  # config says CIFAR stem: 3x3 conv1
+    assert _exit_code(benchmark_cli.main, common) == 2  # config says CIFAR stem: 3x3 conv1
     errors = [ln for ln in capsys.readouterr().err.splitlines() if 'error' in ln]
     assert len(errors) == 1 and 'do not fit' in errors[0] and 'conv1.weight' in errors[0]
 

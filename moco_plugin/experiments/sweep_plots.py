@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 from typing import Dict, List
 
-from moco_plugin.cli.sweep_spec import VARIANT, SweepSpec
+from moco_plugin.experiments.sweep_spec import VARIANT, SweepSpec
 from moco_plugin.evaluation.statistics import summarize
 from moco_plugin.utils.atomic_io import atomic_save_png
 

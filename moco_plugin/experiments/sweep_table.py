@@ -6,8 +6,8 @@ import math
 import statistics
 from typing import Any, Dict, List, Optional, Sequence
 
-from moco_plugin.cli.sweep_plots import grouped_runs
-from moco_plugin.cli.sweep_spec import SweepSpec, expand
+from moco_plugin.experiments.sweep_plots import grouped_runs
+from moco_plugin.experiments.sweep_spec import SweepSpec, expand
 from moco_plugin.evaluation.statistics import summarize, welch_test
 
 

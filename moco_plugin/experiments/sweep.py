@@ -1,0 +1,90 @@
+"""A whole sweep: check every run of a spec, train and evaluate them (:mod:`.sweep_runs`),
+then write the results page (:mod:`.sweep_table`) and its figures (:mod:`.sweep_plots`).
+
+``tools/sweep.py SPEC`` builds a :class:`SweepSettings` from its command line and calls
+:func:`run_sweep`. Invalid runs are refused before any starts.
+"""
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from moco_plugin.experiments.sweep_plots import plot, plot_loss_curves
+from moco_plugin.experiments.sweep_runs import Say, count_dataset, finished_runs, run_one
+from moco_plugin.experiments.sweep_spec import SweepRun, SweepSpec, check_runs, expand, load_spec
+from moco_plugin.experiments.sweep_table import check_baseline, table
+from moco_plugin.utils.atomic_io import atomic_write_text
+
+
+@dataclass
+class SweepSettings:
+    """The options of one sweep (``tools/sweep.py``'s, same names and defaults)."""
+
+    spec: Path
+    work_root: Path = Path('work_dirs/sweeps')
+    out: Optional[Path] = None  # results page (default benchmarks/results/ablations/NAME.md)
+    jobs: int = 1
+    data_root: Optional[str] = None
+    dry_run: bool = False
+    report_only: bool = False
+    seeds: Optional[List[int]] = None  # only these seeds (default: the spec's)
+    baseline: Optional[str] = None  # the point the others are compared with
+
+
+def run_sweep(settings: SweepSettings, say: Say) -> List[Dict]:
+    """Check, run (or with ``report_only`` collect) every run and write the page; ``say``
+    gets the progress lines and the page. Returns the runs' summaries ([] for a dry run)."""
+    spec = load_spec(settings.spec)
+    if settings.seeds:
+        spec.seeds = list(settings.seeds)
+    runs = expand(spec)
+    problems = check_runs(spec, runs, count_dataset)
+    if problems:
+        raise ValueError(f'{len(problems)} invalid run(s), none started: ' + '; '.join(problems))
+    if settings.baseline is not None:
+        check_baseline(spec, [r.values for r in runs], settings.baseline)
+    say(f'{spec.name}: {len(runs)} runs ({len(spec.seeds)} seed(s) each)')
+    if settings.dry_run:
+        say('\n'.join(f'{r.run_id}: {" ".join(r.as_cli_options())}' for r in runs))
+        return []
+    missing: List[str] = []
+    if settings.report_only:
+        summaries, missing = finished_runs(spec, runs, settings.work_root, settings.data_root)
+        if not summaries:
+            raise FileNotFoundError(f'no finished run of {spec.name} under {settings.work_root}')
+    else:
+        summaries = _run_all(spec, runs, settings, say)
+    say(write_page(spec, summaries, missing, settings))
+    return summaries
+
+
+def _run_all(spec: SweepSpec, runs: List[SweepRun], settings: SweepSettings,
+             say: Say) -> List[Dict]:
+    with ThreadPoolExecutor(max_workers=settings.jobs) as pool:
+        return list(pool.map(
+            lambda r: run_one(spec, r, settings.work_root, settings.data_root, say), runs))
+
+
+def write_page(spec: SweepSpec, summaries: List[Dict], missing: List[str],
+               settings: SweepSettings) -> str:
+    """The results page (markdown table, plot, pretext-loss curves); return its text."""
+    out = settings.out or Path('benchmarks/results/ablations') / f'{spec.name}.md'
+    png = out.with_suffix('.png')
+    command = ' '.join(['python tools/sweep.py', str(settings.spec)] + (
+        [f'--jobs {settings.jobs}'] if settings.jobs > 1 else []) + (
+        [f"--baseline '{settings.baseline}'"] if settings.baseline is not None else []))
+    text = (f'# Sweep {spec.name}\n\n{spec.notes}\n\nCommand: `{command}`; base config '
+            f'`{spec.config}`, shared options `{json.dumps(spec.cfg_options)}`.\n\n'
+            + table(spec, summaries, settings.baseline)
+            + (f'\nNot run yet: {", ".join(missing)}.\n' if missing else '')
+            + f'\n![{spec.name}]({png.name})\n')
+    atomic_write_text(text, out)
+    plot(spec, summaries, png)
+    if plot_loss_curves(summaries, settings.work_root, out.with_name(f'{out.stem}_loss.png'),
+                        spec.name):
+        text += f'\n![{spec.name}: pretext loss]({out.stem}_loss.png)\n'
+        atomic_write_text(text, out)
+    return text
