@@ -2,8 +2,8 @@
 
 Layers, bottom to top (docs/ARCHITECTURE.md):
 0 ``registry``, ``utils``; 1 ``datasets``, ``models``; 2 ``engine``, ``evaluation``;
-3 ``zoo``, ``fewlabel``; 4 ``experiments``; 5 ``cli``. Imports inside functions count too: a
-lazy import that dodges a circle is still a circle.
+3 ``zoo``, ``fewlabel``; 4 ``experiments``; 5 ``cli``. Imports inside functions count too: a lazy import
+that dodges a circle is still a circle.
 """
 from __future__ import annotations
 

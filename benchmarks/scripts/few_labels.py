@@ -36,9 +36,9 @@ import numpy as np
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # repo root
 sys.path.insert(0, REPO)
 
-from moco_plugin.cli.active_learning import plot_curves  # noqa: E402
+from moco_plugin.fewlabel.reports import plot_curves  # noqa: E402
 from moco_plugin.cli.fewlabel_common import build_split, features_of, load_config, load_model  # noqa: E402
-from moco_plugin.cli.pseudo_label import plot_precision_coverage  # noqa: E402
+from moco_plugin.fewlabel.reports import plot_precision_coverage  # noqa: E402
 from moco_plugin.datasets.label_subset import balanced_label_indices  # noqa: E402
 from moco_plugin.evaluation.feature_extraction import FeatureSet  # noqa: E402
 from moco_plugin.fewlabel import (precision_coverage, pseudo_label, run_active_loop, summarise,  # noqa: E402

@@ -17,18 +17,17 @@ Writes ``active_learning.json`` (every round of every run, with times), a markdo
 from __future__ import annotations
 
 import argparse
-import json
-import os.path as osp
-import time
 from typing import Any, Dict, List, Optional
 
 from moco_plugin.cli.errors import run_cli
-from moco_plugin.cli.fewlabel_common import (add_data_arguments, build_split, features_of,
-                                             load_config, load_model, log)
-from moco_plugin.fewlabel.active_loop import DEFAULT_SCHEDULE, run_active_loop, summarise
-from moco_plugin.fewlabel.strategies import STRATEGIES, check_strategy
+from moco_plugin.cli.fewlabel_common import (add_data_arguments, data_options,
+                                             extraction_options, log)
+from moco_plugin.experiments.active_learning_study import ActiveLearningStudy
+from moco_plugin.experiments.active_learning_study import study as run_study
+from moco_plugin.fewlabel.active_loop import DEFAULT_SCHEDULE
+from moco_plugin.fewlabel.reports import markdown_table, plot_curves  # noqa: F401  (their home)
+from moco_plugin.fewlabel.strategies import STRATEGIES
 from moco_plugin.fewlabel.teacher import TEACHERS
-from moco_plugin.utils.atomic_io import atomic_save_png, atomic_write_text
 
 PROG = 'active_learning.py'
 
@@ -58,81 +57,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def study(args: argparse.Namespace) -> Dict[str, Any]:
-    for strategy in args.strategies:
-        check_strategy(strategy)
-    started = time.perf_counter()
-    out: Dict[str, Any] = dict(schedule=args.schedule, seeds=args.seeds, teacher=args.teacher,
-                               models={})
-    for name, config, checkpoint in args.model:
-        args.config = config
-        cfg = load_config(args)
-        pool_set, pool_cfg = build_split(cfg, args, 'train', checkpoint)
-        test_set, test_cfg = build_split(cfg, args, 'test', checkpoint, pool=pool_set)
-        backbone = load_model(cfg, checkpoint)
-        tick = time.perf_counter()
-        pool = features_of(backbone, pool_set, pool_cfg, args, PROG)
-        test = features_of(backbone, test_set, test_cfg, args, PROG)
-        runs: Dict[str, List[List[Dict[str, float]]]] = {}
-        model_out: Dict[str, Any] = dict(config=config, checkpoint=checkpoint,
-                                         checkpoint_sha256=backbone.checkpoint_sha256,
-                                         features_s=round(time.perf_counter() - tick, 2),
-                                         runs=runs)
-        for strategy in args.strategies:
-            tick = time.perf_counter()
-            runs[strategy] = [run_active_loop(pool, test, strategy, args.schedule, seed,
-                                              len(pool_set.classes), args.teacher,
-                                              log=lambda m: log(PROG, f'{name}: {m}'))
-                              for seed in args.seeds]
-            model_out.setdefault('strategy_s', {})[strategy] = round(time.perf_counter() - tick, 2)
-        model_out['summary'] = summarise(runs)
-        out['models'][name] = model_out
-        # written after every model, so an interrupted study keeps what it finished
-        atomic_write_text(json.dumps(out, indent=1), osp.join(args.out_dir, 'active_learning.json'))
-        plot_curves(model_out['summary'], osp.join(args.out_dir, f'active_learning_{name}.png'),
-                    f'{name}: active selection, linear probe on frozen features '
-                    f'({len(args.seeds)} seeds)')
-    out['total_s'] = round(time.perf_counter() - started, 2)
-    atomic_write_text(json.dumps(out, indent=1), osp.join(args.out_dir, 'active_learning.json'))
-    table = markdown_table(out)
-    atomic_write_text(table, osp.join(args.out_dir, 'active_learning.md'))
-    print(table)
+    request = ActiveLearningStudy([tuple(m) for m in args.model], args.out_dir,
+                                  strategies=list(args.strategies), seeds=list(args.seeds),
+                                  schedule=list(args.schedule), teacher=args.teacher,
+                                  data=data_options(args), extraction=extraction_options(args))
+    out = run_study(request, lambda m: log(PROG, m))
+    print(markdown_table(out))
     return out
-
-
-def markdown_table(out: Dict[str, Any]) -> str:
-    lines = []
-    for name, model in out['models'].items():
-        counts = out['schedule']
-        lines += [f'**{name}** (test top-1 %, mean ± std over seeds {out["seeds"]})', '',
-                  '| strategy | ' + ' | '.join(str(c) for c in counts) + ' | time |',
-                  '|---|' + '---|' * (len(counts) + 1)]
-        for strategy, rows in model['summary'].items():
-            cells = [f"{r['mean']:.1f} ± {r['std']:.1f}" for r in rows]
-            lines.append(f'| {strategy} | ' + ' | '.join(cells) +
-                         f" | {model['strategy_s'][strategy]:.0f} s |")
-        lines.append('')
-    return '\n'.join(lines) + '\n'
-
-
-def plot_curves(summary: Dict[str, List[Dict[str, float]]], path: str, title: str) -> None:
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for strategy, rows in summary.items():
-        x = [r['labels'] for r in rows]
-        mean = [r['mean'] for r in rows]
-        std = [r['std'] for r in rows]
-        ax.errorbar(x, mean, yerr=std, marker='.', capsize=2, label=strategy)
-    ax.set_xscale('log')
-    ax.set_xlabel('labels')
-    ax.set_ylabel('test top-1 (%)')
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    atomic_save_png(fig, path)
-    plt.close(fig)
 
 
 def main(argv: Optional[List[str]] = None) -> None:

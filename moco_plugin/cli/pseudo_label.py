@@ -24,34 +24,22 @@ of the pseudo-labels for thresholds 0.05..0.95 (JSON and PNG).
 from __future__ import annotations
 
 import argparse
-import json
-import os.path as osp
 from typing import List, Optional
 
-import numpy as np
-import torch
-
 from moco_plugin.cli.errors import run_cli
-from moco_plugin.cli.fewlabel_common import (add_model_arguments, features_of, load_config,
-                                             load_model, log, pool_and_labels)
-from moco_plugin.datasets.label_files import make_label_set, write_label_file
-from moco_plugin.evaluation.feature_extraction import FeatureSet
-from moco_plugin.fewlabel.pseudo_labels import (CRITERIA, check_different_teacher,
-                                                precision_coverage, pseudo_label,
-                                                pseudo_label_warnings, threshold_for_precision)
-from moco_plugin.fewlabel.teacher import (TEACHERS, cross_validated_probs,
-                                          teacher_from_classifier, train_teacher)
+from moco_plugin.cli.fewlabel_common import add_model_arguments, log, model_of
+from moco_plugin.experiments.pseudo_labelling import (CURVE_THRESHOLDS,  # noqa: F401
+                                                      PseudoLabelRequest)
+from moco_plugin.experiments.pseudo_labelling import make_pseudo_labels as run_pseudo_labelling
+from moco_plugin.fewlabel.pseudo_labels import CRITERIA
+from moco_plugin.fewlabel.reports import plot_precision_coverage  # noqa: F401  (its home)
+from moco_plugin.fewlabel.teacher import TEACHERS
 from moco_plugin.fewlabel.uncertainty import check_threshold
-from moco_plugin.utils.atomic_io import atomic_save_png, atomic_write_text
 
 PROG = 'pseudo_label.py'
-CURVE_THRESHOLDS = [round(t, 2) for t in np.arange(0.05, 1.0, 0.05)]
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split('\n\n')[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    add_model_arguments(parser)
+def _add_teacher_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--labels', required=True, help='label file of the labelled images')
     parser.add_argument('--teacher', choices=TEACHERS, default='linear')
     parser.add_argument('--teacher-head', metavar='CLASSIFIER.pth',
@@ -65,6 +53,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     cut.add_argument('--target-precision', type=float, metavar='P',
                      help='the lowest threshold whose precision, estimated by cross-validation '
                           'over the labelled images, is >= P')
+
+
+def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--criteria', nargs='+', choices=CRITERIA, default=['confidence'],
                         help='certainty criteria an image must all pass')
     parser.add_argument('--folds', type=int, default=5, help='--target-precision: CV folds')
@@ -76,7 +67,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out', required=True, help='pseudo-label file (JSON)')
     parser.add_argument('--curve', action='store_true',
                         help='precision/coverage against the threshold (needs true labels)')
-    args = parser.parse_args(argv)
+
+
+def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     try:
         for name in ('threshold', 'target_precision'):
             if getattr(args, name) is not None:
@@ -92,94 +85,28 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error(f'--count must be >= 1, got {args.count}')
     if args.quantile is not None and not 0 < args.quantile <= 1:
         parser.error(f'--quantile must be in (0, 1], got {args.quantile}')
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split('\n\n')[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    add_model_arguments(parser)
+    _add_teacher_arguments(parser)
+    _add_output_arguments(parser)
+    args = parser.parse_args(argv)
+    _check(parser, args)
     return args
 
 
 def make_pseudo_labels(args: argparse.Namespace):
-    cfg = load_config(args)
-    pool_set, pool_cfg, labels = pool_and_labels(cfg, args, args.labels, args.checkpoint)
-    backbone = load_model(cfg, args.checkpoint, args.seed)
-    if args.student:
-        student = load_model(cfg, args.student, args.seed).weights_sha256
-        warning = check_different_teacher(backbone.weights_sha256, student,
-                                          args.allow_same_teacher)
-        if warning:
-            log(PROG, warning)
-    pool = features_of(backbone, pool_set, pool_cfg, args, PROG)
-    if args.teacher_head:
-        if not osp.isfile(args.teacher_head):
-            raise FileNotFoundError(f'--teacher-head {args.teacher_head} not found; pass the '
-                                    '_classifier.pth that tools/train_few_labels.py wrote')
-        saved = torch.load(args.teacher_head, map_location='cpu', weights_only=True)
-        teacher = teacher_from_classifier(saved.get('state_dict', {}), saved.get('meta', {}),
-                                          len(pool_set.classes), pool.features.shape[1],
-                                          args.teacher_head)
-    else:
-        teacher = train_teacher(args.teacher, FeatureSet(pool.features[labels.indices],
-                                                         labels.labels),
-                                len(pool_set.classes), seed=args.seed)
-    estimate = None
-    if args.target_precision is not None:
-        held_out = cross_validated_probs(args.teacher, FeatureSet(
-            pool.features[labels.indices], labels.labels), len(pool_set.classes), args.folds,
-            seed=args.seed)
-        estimate = threshold_for_precision(held_out, labels.labels, args.target_precision,
-                                           args.criteria)
-        log(PROG, f"threshold {estimate['threshold']:.4f}: precision {estimate['precision']:.3f} "
-            f'estimated by {args.folds}-fold cross-validation over the {len(labels)} labels')
-    probs = teacher.probabilities(pool.features)
-    seen = labels.seen()  # labelled and skipped images are never pseudo-labelled
-    kept = pseudo_label(probs, estimate['threshold'] if estimate else args.threshold,
-                        args.max_per_class, seen, args.criteria, args.count, args.quantile)
-    for message in pseudo_label_warnings(probs, kept, args.criteria, seen,
-                                         teacher.neighbours_used()):
-        log(PROG, message)
-    meta = dict(teacher=args.teacher_head or args.teacher, teacher_checkpoint=args.checkpoint,
-                teacher_checkpoint_sha256=backbone.checkpoint_sha256,
-                teacher_weights_sha256=backbone.weights_sha256, threshold=args.threshold,
-                count=args.count, quantile=args.quantile, criteria=list(args.criteria),
-                thresholds_applied=kept.thresholds, target_precision=args.target_precision,
-                cross_validation=dict(estimate, folds=args.folds) if estimate else None,
-                max_per_class=args.max_per_class, labels_file=osp.abspath(args.labels),
-                n_labelled=len(labels), precision=getattr(args, 'precision_choice', None))
-    truth = pool.labels
-    if (truth >= 0).all() and len(kept.indices):
-        meta['precision_vs_true_labels'] = float((truth[kept.indices] == kept.labels).mean())
-    out = make_label_set(pool_set, kept.indices, kept.labels, labels.fingerprint,
-                         kind='pseudo_labels', confidence=kept.confidence, meta=meta)
-    write_label_file(out, args.out)
-    log(PROG, f'{len(kept.indices)} of {len(pool) - len(seen)} unlabelled images pseudo-labelled '
-        f'({kept.thresholds}); precision against the true labels: '
-        f"{meta.get('precision_vs_true_labels', float('nan')):.4f}; written to {args.out}")
-    if args.curve:
-        if not (truth >= 0).all():
-            raise ValueError('--curve needs a dataset with true labels (e.g. CIFAR-10)')
-        rows = precision_coverage(probs, truth, CURVE_THRESHOLDS, exclude=labels.indices)
-        stem = osp.splitext(args.out)[0]
-        atomic_write_text(json.dumps(dict(meta=meta, rows=rows), indent=1), f'{stem}_curve.json')
-        plot_precision_coverage({args.teacher: rows}, f'{stem}_curve.png',
-                                f'pseudo-labels of {osp.basename(args.checkpoint)}')
-    return out
-
-
-def plot_precision_coverage(curves, path: str, title: str) -> None:
-    """Precision and coverage (y) against the threshold (x), one colour per teacher."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    for n, (name, rows) in enumerate(curves.items()):
-        t = [r['threshold'] for r in rows]
-        ax.plot(t, [r['precision'] for r in rows], color=f'C{n}', marker='.', label=f'{name} precision')
-        ax.plot(t, [r['coverage'] for r in rows], color=f'C{n}', ls='--', label=f'{name} coverage')
-    ax.set_xlabel('confidence threshold')
-    ax.set_ylabel('share')
-    ax.set_ylim(0, 1.02)
-    ax.legend(fontsize=7)
-    ax.set_title(title)
-    fig.tight_layout()
-    atomic_save_png(fig, path)
-    plt.close(fig)
+    request = PseudoLabelRequest(
+        model_of(args), args.labels, args.out, teacher=args.teacher,
+        teacher_head=args.teacher_head, threshold=args.threshold, count=args.count,
+        quantile=args.quantile, target_precision=args.target_precision,
+        criteria=list(args.criteria), folds=args.folds, student=args.student,
+        allow_same_teacher=args.allow_same_teacher, max_per_class=args.max_per_class,
+        curve=args.curve)
+    return run_pseudo_labelling(request, lambda m: log(PROG, m))
 
 
 def main(argv: Optional[List[str]] = None) -> None:

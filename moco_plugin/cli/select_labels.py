@@ -15,23 +15,16 @@ Label the picks, then ``tools/make_label_subset.py --add selection.json --labels
 from __future__ import annotations
 
 import argparse
-import os.path as osp
-import time
 from typing import Dict, List, Optional
 
-import numpy as np
-
 from moco_plugin.cli.errors import run_cli
-from moco_plugin.cli.fewlabel_common import (add_model_arguments, contact_sheet, features_of,
-                                             load_config, load_model, log, pool_and_labels)
-from moco_plugin.datasets.label_files import make_label_set, write_label_file
-from moco_plugin.evaluation.feature_extraction import FeatureSet
-from moco_plugin.fewlabel.strategies import (STRATEGIES, check_strategy, knn_entropy_warning,
-                                             select)
-from moco_plugin.fewlabel.teacher import TEACHERS, train_teacher
+from moco_plugin.cli.fewlabel_common import add_model_arguments, log, model_of
+from moco_plugin.experiments.label_selection import SelectionRequest
+from moco_plugin.experiments.label_selection import select_labels as run_selection
+from moco_plugin.fewlabel.strategies import STRATEGIES, check_strategy
+from moco_plugin.fewlabel.teacher import TEACHERS
 from moco_plugin.fewlabel.typiclust import MAX_CLUSTERS
 from moco_plugin.fewlabel.uncertainty import SCORES, check_threshold
-
 
 PROG = 'select_labels.py'
 
@@ -74,50 +67,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-def select_labels(args: argparse.Namespace):
+def selection_request(args: argparse.Namespace) -> SelectionRequest:
     check_strategy(args.strategy)
-    thresholds = parse_thresholds(args.threshold) or None
-    cfg = load_config(args)
-    pool_set, pool_cfg, labels = pool_and_labels(cfg, args, args.labels, args.checkpoint)
-    backbone = load_model(cfg, args.checkpoint, args.seed)
-    pool = features_of(backbone, pool_set, pool_cfg, args, PROG)
-    num_classes = len(pool_set.classes)
-    tick = time.perf_counter()
-    probs = None
-    if 'probs' in STRATEGIES[args.strategy]:
-        teacher = train_teacher(args.teacher, FeatureSet(pool.features[labels.indices],
-                                                         labels.labels), num_classes,
-                                seed=args.seed)
-        probs = teacher.probabilities(pool.features)
-        warning = knn_entropy_warning(thresholds, args.strategy, teacher.neighbours_used(),
-                                      num_classes)
-        if warning:
-            log(PROG, warning)
-    # skipped images (rejected by the labeller) are never picked again
-    picked = select(args.strategy, args.budget, len(pool), labels.seen(), probs=probs,
-                    embeddings=pool.features, seed=args.seed, thresholds=thresholds,
-                    fill=not args.no_fill, max_clusters=args.max_clusters)
-    seconds = time.perf_counter() - tick
-    if picked.info.get('n_passed') == 0:
-        log(PROG, f"WARNING: no unlabelled image passes the thresholds {picked.info['thresholds']}"
-            + ('; the picks are the most uncertain instead' if not args.no_fill else ''))
-    meta = dict(strategy=args.strategy, budget=args.budget, labels_file=osp.abspath(args.labels),
-                precision=getattr(args, 'precision_choice', None),
-                n_labelled=len(labels), embedding_checkpoint=args.checkpoint,
-                embedding_checkpoint_sha256=backbone.checkpoint_sha256,
-                embedding_weights_sha256=backbone.weights_sha256, teacher=args.teacher
-                if probs is not None else None, seed=args.seed, select_s=round(seconds, 3),
-                **{k: v for k, v in picked.info.items()})
-    # A selection names images to label: their label field is -1 until someone labels them.
-    selection = make_label_set(pool_set, picked.indices, np.full(len(picked.indices), -1),
-                               labels.fingerprint, kind='selection', scores=picked.scores,
-                               meta=meta)
-    write_label_file(selection, args.out)
-    sheet = args.sheet or osp.splitext(args.out)[0] + '.png'
-    contact_sheet(pool_set, picked.indices, sheet, [f'{s:.2f}' for s in picked.scores])
-    log(PROG, f'{len(picked.indices)} images picked by {args.strategy} in {seconds:.1f} s; '
-        f'written to {args.out}, contact sheet {sheet}')
-    return selection
+    return SelectionRequest(model_of(args), args.labels, args.budget, args.strategy, args.out,
+                            thresholds=parse_thresholds(args.threshold) or None,
+                            fill=not args.no_fill, teacher=args.teacher,
+                            max_clusters=args.max_clusters, sheet=args.sheet)
+
+
+def select_labels(args: argparse.Namespace):
+    return run_selection(selection_request(args), lambda m: log(PROG, m))
 
 
 def main(argv: Optional[List[str]] = None) -> None:

@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-
-DEFAULT_ON_BAD_IMAGE = 'skip'  # a bad file among thousands must not cost the run
 
 
 def add_train_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +17,7 @@ def add_train_data_arguments(parser: argparse.ArgumentParser) -> None:
                             "+ centre crop; default: the config's training size)")
     group.add_argument('--on-bad-image', choices=['skip', 'error'], default=None,
                        help='an image that cannot be decoded is listed in the log and skipped '
-                            f'(skip, the default), or stops the run before training (error)')
+                            '(skip, the default), or stops the run before training (error)')
     monitor = group.add_mutually_exclusive_group()
     monitor.add_argument('--monitor-data', metavar='PATH',
                          help='labelled images for the k-NN monitor: a folder of class folders '
@@ -46,15 +43,12 @@ def check_train_data_arguments(parser: argparse.ArgumentParser, args: argparse.N
                          "the config's dataset use --cfg-options)")
 
 
-def apply_train_data_arguments(cfg, args: argparse.Namespace) -> None:
-    """Rewrite ``cfg`` for ``--train-data`` (nothing without it) and print what changed."""
+def train_data_of(args: argparse.Namespace):
+    """``--train-data`` and its options as :class:`~moco_plugin.engine.train_config.TrainData`
+    (``None`` without ``--train-data``)."""
     if not getattr(args, 'train_data', None):
-        return
-    from moco_plugin.engine.train_data_config import use_train_data
+        return None
+    from moco_plugin.engine.train_config import TrainData
 
-    notes = use_train_data(cfg, args.train_data, args.image_size,
-                           args.on_bad_image or DEFAULT_ON_BAD_IMAGE, args.monitor_data,
-                           args.no_monitor, args.cfg_options)
-    if os.environ.get('RANK', '0') == '0':
-        for note in notes:
-            print(f'train.py: {note}', flush=True)
+    return TrainData(args.train_data, args.image_size, args.on_bad_image, args.monitor_data,
+                     args.no_monitor)

@@ -13,6 +13,8 @@
 * Layers above the engine (the model zoo) add checkpoint converters with
   :func:`register_checkpoint_converter`, e.g. official MoCo key layout -> ours,
   without the engine importing them.
+* :func:`read_checkpoint` is how the project reads a whole checkpoint outside the
+  Runner (``--resume`` checks, backbone loading): the same schemes and converters.
 """
 from __future__ import annotations
 
@@ -62,6 +64,12 @@ def load_from_local_safely(filename: str, map_location=None):
     for converter in _CONVERTERS:
         checkpoint = converter(checkpoint)
     return checkpoint
+
+
+def read_checkpoint(source: str, map_location: Any = 'cpu') -> Any:
+    """The checkpoint at ``source`` (a path or any registered scheme: ``zoo://`` once the zoo
+    is imported, ``http(s)://``, MMEngine's), read safely and converted, without log lines."""
+    return CheckpointLoader.load_checkpoint(source, map_location=map_location, logger='silent')
 
 
 register_backend('atomic_local', AtomicLocalBackend, force=True)

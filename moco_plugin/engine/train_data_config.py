@@ -201,21 +201,3 @@ def _fit_memory_bank(cfg) -> str:
     count = len(DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset)))
     cfg.model['bank_size'] = count
     return f'memory bank: model.bank_size={count} (one entry per training image)'
-
-
-def set_data_root(cfg, data_root: str, check: bool = True) -> None:
-    """Point every dataset of every dataloader in ``cfg`` at ``data_root`` (``check``: it
-    must be a folder)."""
-    if check and not os.path.isdir(data_root):
-        raise FileNotFoundError(f'--data-root {data_root} is not a folder; pass the dataset folder')
-    if 'data_root' in cfg:  # the configs' top-level variable, so the dumped config says it too
-        cfg['data_root'] = data_root
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        loader = cfg.get(key)
-        if not loader:
-            continue
-        dataset = loader.get('dataset')
-        while dataset is not None:
-            if 'data_root' in dataset:
-                dataset['data_root'] = data_root
-            dataset = dataset.get('dataset')  # wrappers such as RepeatDataset

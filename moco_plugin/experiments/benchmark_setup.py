@@ -31,9 +31,9 @@ from moco_plugin.experiments.benchmark_settings import BenchmarkSettings
 from moco_plugin.registry import MODELS
 from moco_plugin.utils.config_files import find_config
 from moco_plugin.utils.quiet import quiet_mmengine
-from moco_plugin.zoo.backbone_loading import load_backbone_weights, recorded_training_image_size
+from moco_plugin.zoo.backbone_loading import (evaluation_image_size, is_random_checkpoint,  # noqa: F401
+                                            load_backbone_weights)
 
-RANDOM_CHECKPOINTS = ('none', 'random')
 Log = Callable[[str], None]
 
 
@@ -67,26 +67,6 @@ class BenchmarkContext:
     def stem(self) -> str:
         """Output path without extension: linear head, curve and retrieval files start with it."""
         return osp.splitext(self.out_path)[0]
-
-
-def is_random_checkpoint(checkpoint: str) -> bool:
-    return checkpoint.lower() in RANDOM_CHECKPOINTS
-
-
-def evaluation_image_size(cfg, checkpoint: Optional[str], override: Optional[int] = None,
-                          log: Optional[Log] = None) -> int:
-    """The crop side features are extracted at: ``override``, else the resolution the
-    checkpoint records it was trained at, else the config's training size, else the
-    dataset type's default (32 for CIFAR-10, 224 otherwise). Used by the benchmark and
-    every few-label tool, so both see the images at the size the backbone learnt."""
-    random_init = checkpoint is None or is_random_checkpoint(checkpoint)
-    recorded = None if random_init else recorded_training_image_size(checkpoint)
-    configured = training_image_size(cfg)
-    size = override or recorded or configured or default_image_size(pretraining_dataset_cfg(cfg))
-    if log is not None and recorded and not override and recorded != configured:
-        log(f'the checkpoint was trained at {recorded} px (the config says {configured}); '
-            f'evaluating at {recorded} px (--image-size overrides)')
-    return size
 
 
 def build_config(settings: BenchmarkSettings):

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
-from moco_plugin.engine.train_data_config import set_data_root
+from moco_plugin.engine.train_config import set_data_root
 from moco_plugin.experiments.sweep_spec import SweepRun, SweepSpec, run_config
 from moco_plugin.registry import DATASETS
 from moco_plugin.utils.atomic_io import atomic_write_text

@@ -2,20 +2,30 @@
 
 Evaluation only needs ``backbone.*``; everything else in a checkpoint (necks, heads, key
 encoders, queues) is reported, not loaded. Paths, ``zoo://NAME`` and official releases
-(converted on read by the zoo) all work.
+(converted on read by the zoo) all work. :func:`load_evaluation_backbone` is the one loader
+of a backbone for evaluation (the few-label tools, their studies): the config's model with
+the checkpoint's backbone or a random init, and the identities of both.
 """
 from __future__ import annotations
 
 import os.path as osp
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import torch
-from mmengine.runner.checkpoint import CheckpointLoader
 from torch import nn
 
+from moco_plugin.engine.checkpoint_io import read_checkpoint
+from moco_plugin.evaluation.eval_datasets import (default_image_size, pretraining_dataset_cfg,
+                                                  training_image_size)
+from moco_plugin.evaluation.feature_extraction import feature_identity
+from moco_plugin.registry import MODELS
+from moco_plugin.utils.hashing import sha256_of_file, sha256_of_state_dict
+from moco_plugin.utils.quiet import quiet_mmengine
 from moco_plugin.utils.safe_load import register_safe_globals
+
+RANDOM_CHECKPOINTS = ('none', 'random')
 
 
 @dataclass
@@ -90,7 +100,7 @@ def load_backbone_weights(model: nn.Module, checkpoint: str) -> BackboneLoadRepo
     if '://' not in checkpoint and not osp.isfile(checkpoint):
         raise FileNotFoundError(f"checkpoint not found: {checkpoint}; pass a .pth file, zoo://NAME, "
                                 "or 'random' for the random-init baseline")
-    loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    loaded = read_checkpoint(checkpoint)
     state = _state_dict_of(loaded, checkpoint)
     backbone = {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
     if not backbone:
@@ -116,3 +126,57 @@ def load_backbone_weights(model: nn.Module, checkpoint: str) -> BackboneLoadRepo
                 if model_keys != ckpt_keys else [])
     return BackboneLoadReport(tensors=len(backbone), unused=dict(sorted(unused.items())),
                               outside_mismatch=mismatch, pretrain=pretraining_info(loaded))
+
+
+def is_random_checkpoint(checkpoint: str) -> bool:
+    """``'random'`` / ``'none'``: a randomly initialised backbone, the baseline."""
+    return checkpoint.lower() in RANDOM_CHECKPOINTS
+
+
+def evaluation_image_size(cfg, checkpoint: Optional[str], override: Optional[int] = None,
+                          log: Optional[Callable[[str], None]] = None) -> int:
+    """The crop side features are extracted at: ``override``, else the resolution the
+    checkpoint records it was trained at, else the config's training size, else the
+    dataset type's default (32 for CIFAR-10, 224 otherwise). Used by the benchmark and
+    every few-label tool, so both see the images at the size the backbone learnt."""
+    random_init = checkpoint is None or is_random_checkpoint(checkpoint)
+    recorded = None if random_init else recorded_training_image_size(checkpoint)
+    configured = training_image_size(cfg)
+    size = override or recorded or configured or default_image_size(pretraining_dataset_cfg(cfg))
+    if log is not None and recorded and not override and recorded != configured:
+        log(f'the checkpoint was trained at {recorded} px (the config says {configured}); '
+            f'evaluating at {recorded} px (--image-size overrides)')
+    return size
+
+
+@dataclass
+class EvaluationBackbone:
+    """The config's model with the checkpoint's backbone, and the identities of both.
+
+    ``report`` is ``None`` for a random init."""
+
+    model: Any
+    checkpoint_sha256: Optional[str]
+    weights_sha256: str
+    identity: Dict[str, Any]
+    report: Optional[BackboneLoadReport] = None
+
+
+def load_evaluation_backbone(model_cfg, checkpoint: str, seed: int = 0) -> EvaluationBackbone:
+    """Build ``model_cfg`` (seeded) and load the backbone of ``checkpoint`` strictly, or
+    initialise it randomly for ``'random'``; the model is in eval mode, on the CPU."""
+    torch.manual_seed(seed)
+    model = MODELS.build(model_cfg)
+    report = None
+    if is_random_checkpoint(checkpoint):
+        with quiet_mmengine():
+            model.init_weights()
+        checkpoint_sha = None
+    else:
+        report = load_backbone_weights(model, checkpoint)
+        checkpoint_sha = sha256_of_file(checkpoint) if osp.isfile(checkpoint) else None
+    model.eval()
+    # The same identity as tools/benchmark_linear.py, so both share the feature cache.
+    identity = feature_identity(model_cfg, amp=False)
+    return EvaluationBackbone(model, checkpoint_sha, sha256_of_state_dict(model.backbone),
+                              identity, report)

@@ -105,6 +105,13 @@ def resolve_checkpoint(source: Union[str, Path], progress: bool = True) -> Path:
     return path
 
 
+def load_raw_checkpoint(source: Union[str, Path], map_location: Any = 'cpu',
+                        progress: bool = True) -> Any:
+    """Read a checkpoint (path, ``zoo://NAME`` or URL) safely, in the layout it was saved in
+    (the converter reads official files as they are)."""
+    return safe_torch_load(str(resolve_checkpoint(source, progress)), map_location=map_location)
+
+
 def load_checkpoint(source: Union[str, Path], map_location: Any = 'cpu',
                     progress: bool = True) -> Dict[str, Any]:
     """Read a checkpoint (path or ``zoo://NAME``) safely, in this project's layout.
@@ -112,8 +119,7 @@ def load_checkpoint(source: Union[str, Path], map_location: Any = 'cpu',
     ``weights_only=True`` always; official MoCo files are converted
     (:func:`~moco_plugin.zoo.layouts.convert_if_official`).
     """
-    return convert_if_official(safe_torch_load(str(resolve_checkpoint(source, progress)),
-                                               map_location=map_location))
+    return convert_if_official(load_raw_checkpoint(source, map_location, progress))
 
 
 def load_from_zoo(filename: str, map_location: Any = None) -> Any:
