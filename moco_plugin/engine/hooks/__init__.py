@@ -1,3 +1,13 @@
+"""The training hooks: EMA (``MomentumUpdateHook``), queue flush (``QueueHook``), checkpoints
+(``SafeCheckpointHook``, ``RNGStateHook``, ``DataPositionHook``), preemption, progress and
+loss curves, the device fast paths.
+
+One more hook lives outside this package: ``KNNMonitorHook`` (k-NN accuracy during
+pretraining) is in :mod:`moco_plugin.evaluation.knn_monitor_hook`, because it runs the
+evaluation layer's k-NN and feature extraction, and layers of the same level do not import
+each other (``docs/ARCHITECTURE.md``). It is registered in the same ``HOOKS`` registry, so a
+config names it like the others: ``dict(type='KNNMonitorHook', interval=1)``.
+"""
 from moco_plugin.engine.hooks.data_position_hook import DataPositionHook
 from moco_plugin.engine.hooks.device_data_hook import DeviceDataHook
 from moco_plugin.engine.hooks.fast_path_hook import FastPathHook
