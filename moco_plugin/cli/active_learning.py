@@ -28,6 +28,7 @@ from moco_plugin.fewlabel.active_loop import DEFAULT_SCHEDULE
 from moco_plugin.fewlabel.reports import markdown_table, plot_curves  # noqa: F401  (their home)
 from moco_plugin.fewlabel.strategies import STRATEGIES
 from moco_plugin.fewlabel.teacher import TEACHERS
+from moco_plugin.fewlabel.typiclust import MAX_CLUSTERS
 
 PROG = 'active_learning.py'
 
@@ -45,6 +46,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--schedule', type=int, nargs='+', default=list(DEFAULT_SCHEDULE),
                         help='label counts after each round')
     parser.add_argument('--teacher', choices=TEACHERS, default='linear')
+    parser.add_argument('--max-clusters', type=int, default=MAX_CLUSTERS,
+                        help="TypiClust's cap on its L + B clusters (the authors': 500)")
     parser.add_argument('--out-dir', required=True)
     add_data_arguments(parser)
     parser.add_argument('--batch-size', type=int, default=256)
@@ -52,6 +55,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--no-cache', action='store_true')
     parser.add_argument('--quiet', action='store_true')
     args = parser.parse_args(argv)
+    if args.max_clusters < 1:
+        parser.error(f'--max-clusters must be >= 1, got {args.max_clusters}')
     args.seed = 0
     return args
 
@@ -60,6 +65,7 @@ def study(args: argparse.Namespace) -> Dict[str, Any]:
     request = ActiveLearningStudy([tuple(m) for m in args.model], args.out_dir,
                                   strategies=list(args.strategies), seeds=list(args.seeds),
                                   schedule=list(args.schedule), teacher=args.teacher,
+                                  max_clusters=args.max_clusters,
                                   data=data_options(args), extraction=extraction_options(args))
     out = run_study(request, lambda m: log(PROG, m))
     print(markdown_table(out))

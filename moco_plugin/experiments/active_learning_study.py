@@ -17,6 +17,7 @@ from moco_plugin.fewlabel.features import ExtractionOptions
 from moco_plugin.fewlabel.reports import markdown_table, plot_curves
 from moco_plugin.fewlabel.splits import DataOptions
 from moco_plugin.fewlabel.strategies import check_strategy
+from moco_plugin.fewlabel.typiclust import MAX_CLUSTERS
 from moco_plugin.utils.atomic_io import atomic_write_text
 
 
@@ -29,6 +30,7 @@ class ActiveLearningStudy:
     seeds: List[int] = field(default_factory=lambda: [0, 1, 2])
     schedule: List[int] = field(default_factory=lambda: list(DEFAULT_SCHEDULE))
     teacher: str = 'linear'
+    max_clusters: int = MAX_CLUSTERS  # TypiClust's cap on its L + B clusters
     data: DataOptions = field(default_factory=DataOptions)
     extraction: ExtractionOptions = field(default_factory=ExtractionOptions)
 
@@ -41,7 +43,8 @@ def study(request: ActiveLearningStudy, log: Log) -> Dict[str, Any]:
     started = time.perf_counter()
     json_path = osp.join(request.out_dir, 'active_learning.json')
     out: Dict[str, Any] = dict(schedule=request.schedule, seeds=request.seeds,
-                               teacher=request.teacher, models={})
+                               teacher=request.teacher, max_clusters=request.max_clusters,
+                               models={})
     for name, config, checkpoint in request.models:
         model = FewLabelModel(config, checkpoint, request.data, request.extraction)
         cfg = load_config(model)
@@ -61,7 +64,8 @@ def study(request: ActiveLearningStudy, log: Log) -> Dict[str, Any]:
             tick = time.perf_counter()
             runs[strategy] = [run_active_loop(pool, test, strategy, request.schedule, seed,
                                               len(pool_set.classes), request.teacher,
-                                              log=lambda m, name=name: log(f'{name}: {m}'))
+                                              log=lambda m, name=name: log(f'{name}: {m}'),
+                                              max_clusters=request.max_clusters)
                               for seed in request.seeds]
             model_out.setdefault('strategy_s', {})[strategy] = round(time.perf_counter() - tick, 2)
         model_out['summary'] = summarise(runs)

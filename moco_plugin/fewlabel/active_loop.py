@@ -13,6 +13,7 @@ import numpy as np
 
 from moco_plugin.evaluation.feature_extraction import FeatureSet
 from moco_plugin.fewlabel.strategies import STRATEGIES, check_strategy, select
+from moco_plugin.fewlabel.typiclust import MAX_CLUSTERS
 from moco_plugin.fewlabel.teacher import train_teacher
 
 # Cold start: the first labels of every run are a class-agnostic draw of the strategy
@@ -24,7 +25,8 @@ def run_active_loop(pool: FeatureSet, test: FeatureSet, strategy: str,
                     schedule: Sequence[int] = DEFAULT_SCHEDULE, seed: int = 0,
                     num_classes: Optional[int] = None, teacher: str = 'linear',
                     thresholds: Optional[Dict[str, float]] = None,
-                    log: Optional[Callable[[str], None]] = None) -> List[Dict[str, float]]:
+                    log: Optional[Callable[[str], None]] = None,
+                    max_clusters: int = MAX_CLUSTERS) -> List[Dict[str, float]]:
     """Run one strategy from ``schedule[0]`` labels up to ``schedule[-1]``.
 
     Args:
@@ -37,6 +39,7 @@ def run_active_loop(pool: FeatureSet, test: FeatureSet, strategy: str,
         num_classes: Classes (default: from the labels).
         teacher: ``'linear'`` or ``'knn'`` (the classifier measured each round).
         thresholds: For threshold strategies.
+        max_clusters: TypiClust's cap on its ``L + B`` clusters (the authors': 500).
 
     Returns:
         One row per round: ``dict(labels, top1, top5, select_s, train_s, classes_seen)``.
@@ -52,7 +55,7 @@ def run_active_loop(pool: FeatureSet, test: FeatureSet, strategy: str,
     cold = strategy if not set(STRATEGIES[strategy]) & {'probs'} else 'random'
     tick = time.perf_counter()
     first = select(cold, schedule[0], len(pool), np.zeros(0, dtype=np.int64),
-                   embeddings=pool.features, seed=seed)
+                   embeddings=pool.features, seed=seed, max_clusters=max_clusters)
     labelled = first.indices
     select_s = time.perf_counter() - tick
     rows: List[Dict[str, float]] = []
@@ -74,7 +77,7 @@ def run_active_loop(pool: FeatureSet, test: FeatureSet, strategy: str,
         probs = model.probabilities(pool.features) if 'probs' in needs else None
         picked = select(strategy, schedule[round_no + 1] - len(labelled), len(pool), labelled,
                         probs=probs, embeddings=pool.features, seed=seed + 1000 * (round_no + 1),
-                        thresholds=thresholds)
+                        thresholds=thresholds, max_clusters=max_clusters)
         labelled = np.concatenate([labelled, picked.indices])  # labels revealed: pool.labels
         select_s = time.perf_counter() - tick
     return rows

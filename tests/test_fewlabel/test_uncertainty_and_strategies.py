@@ -148,3 +148,35 @@ def test_active_loop_grows_by_the_schedule_without_relabelling():
     assert rows[-1]['top1'] > 50  # separable: the probe learns
     with pytest.raises(ValueError, match='must increase'):
         run_active_loop(pool, test, 'margin', schedule=[8, 4])
+
+
+def test_active_loop_passes_max_clusters_to_typiclust(monkeypatch):
+    """``--max-clusters`` reaches TypiClust in every round of the loop (it was fixed at 500)."""
+    from moco_plugin.evaluation.feature_extraction import FeatureSet
+    from moco_plugin.fewlabel import active_loop
+    from moco_plugin.fewlabel.typiclust import MAX_CLUSTERS
+    seen = []
+    real = active_loop.select
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get('max_clusters'))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(active_loop, 'select', spy)
+    features = _clusters(per=20)
+    pool = FeatureSet(features, np.repeat(np.arange(4), 20))
+    active_loop.run_active_loop(pool, pool, 'typiclust', schedule=[4, 6, 8], seed=0,
+                                num_classes=4, max_clusters=3)
+    assert seen == [3, 3, 3]
+    seen.clear()
+    active_loop.run_active_loop(pool, pool, 'typiclust', schedule=[4, 6], seed=0, num_classes=4)
+    assert seen == [MAX_CLUSTERS, MAX_CLUSTERS]
+
+
+def test_active_learning_cli_takes_max_clusters():
+    from moco_plugin.cli import active_learning
+    base = ['--model', 'm', 'config.py', 'random', '--out-dir', 'out']
+    assert active_learning.parse_args(base).max_clusters == 500
+    assert active_learning.parse_args(base + ['--max-clusters', '2000']).max_clusters == 2000
+    with pytest.raises(SystemExit):
+        active_learning.parse_args(base + ['--max-clusters', '0'])
