@@ -19,8 +19,9 @@ TENSORBOARD_ONLY = 'visualizer.vis_backends.0.type=TensorboardVisBackend'
 BOTH_BACKENDS = """\
 _base_ = ['{base}']
 visualizer = dict(vis_backends=[dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')])
+model = dict(momentum=0.99, momentum_schedule='constant')
 custom_hooks = [
-    dict(type='MomentumUpdateHook', momentum=0.99, schedule='constant'),
+    dict(type='MomentumUpdateHook'),
     dict(type='QueueHook'),
     dict(type='KNNMonitorHook', interval=1, k=20, bank_size=100, query_size=50, num_workers=0),
 ]
@@ -65,7 +66,7 @@ def test_tiny_training_run_writes_tensorboard_scalars(cifar_root, tmp_path):
     for tag in ('loss', 'lr', 'momentum'):  # logged every iteration (logger interval 1)
         assert [step for step, _ in scalars[tag]] == list(range(1, iterations + 1)), tag
         assert all(math.isfinite(value) for _, value in scalars[tag]), tag
-    # MomentumUpdateHook's EMA momentum (constant 0.99), not the optimizer's SGD momentum (0.9).
+    # the model's EMA momentum (constant 0.99, logged by MomentumUpdateHook), not SGD's 0.9.
     assert all(value == pytest.approx(0.99) for _, value in scalars['momentum'])
     assert all(0 < value < 2 * math.log(65) for _, value in scalars['loss'])
     assert scalars['lr'][0][1] == pytest.approx(0.03)  # the config's SGD lr at the first step

@@ -133,7 +133,7 @@ def test_resume_from_weights_only_checkpoint_suggests_load_from(tmp_path):
 def test_moco_config_without_queue_hook_fails_at_train_start(cifar_root, tmp_path):
     config = tmp_path / 'no_queue_hook.py'
     config.write_text(f"_base_ = ['{REPO_ROOT / CONFIG}']\n"
-                      "custom_hooks = [dict(type='MomentumUpdateHook', momentum=0.99)]\n")
+                      "custom_hooks = [dict(type='MomentumUpdateHook')]\n")
     result = _train(tmp_path / 'noqueue', '--data-root', str(cifar_root), config=str(config),
                     cfg_options=['train_cfg.max_epochs=1'])
     assert result.returncode == 2

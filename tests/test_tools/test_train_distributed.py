@@ -56,7 +56,8 @@ def _dist_config(tmp_path, knn_monitor: bool = True):
         f"_base_ = ['{REPO_ROOT / CONFIG}']\n"
         "custom_imports = dict(imports=['tests.helpers.rank_state_hook'], allow_failed_imports=False)\n"
         "default_hooks = dict(dump=dict(type='DumpRankStateHook'))\n"
-        "custom_hooks = [dict(type='MomentumUpdateHook', momentum=0.99), dict(type='QueueHook'),\n"
+        "model = dict(momentum=0.99)\n"
+        "custom_hooks = [dict(type='MomentumUpdateHook'), dict(type='QueueHook'),\n"
         f"                {monitor}]\n")
     return config
 
@@ -124,7 +125,8 @@ def test_main_process_augmentation_rng_and_knn_monitor_are_per_rank(tmp_path):
         f"_base_ = ['{REPO_ROOT / CONFIG}']\n"
         "custom_imports = dict(imports=['tests.helpers.rank_state_hook'], allow_failed_imports=False)\n"
         "default_hooks = dict(dump=dict(type='DumpRankStateHook'))\n"
-        "custom_hooks = [dict(type='MomentumUpdateHook', momentum=0.99), dict(type='QueueHook'),\n"
+        "model = dict(momentum=0.99)\n"
+        "custom_hooks = [dict(type='MomentumUpdateHook'), dict(type='QueueHook'),\n"
         "                dict(type='CountingKNNMonitorHook', interval=1, k=5, bank_size=16,\n"
         "                     query_size=8, batch_size=16)]\n")
     work_dir = tmp_path / 'run'

@@ -46,7 +46,7 @@ def make_model_only_step(runner, batches: List[dict]) -> Callable[[], None]:
 
     model = _unwrap(runner.model)
     optim_wrapper = runner.optim_wrapper
-    momentum = next((h.momentum for h in runner.hooks if hasattr(h, 'current_momentum')), 0.99)
+    momentum = model.momentum_settings().get('momentum')  # the model owns its EMA (None: no pairs)
     queues = find_queues(model)
     state = dict(i=0)
 

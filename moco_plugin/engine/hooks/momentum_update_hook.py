@@ -8,7 +8,6 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from moco_plugin.models.algorithms.moco import MoCo
 from moco_plugin.registry import HOOKS
 
 
@@ -59,7 +58,8 @@ class MomentumUpdateHook(Hook):
     """Exponential moving average of target modules after every optimizer step.
 
     Works for any model that declares ``momentum_pairs() -> [(online, target), ...]``
-    (MoCo's query/key encoders, BYOL's online/target networks, ...).
+    (MoCo's query/key encoders, BYOL's online/target networks, ...) and its EMA in
+    ``momentum_settings()``.
 
     Why after the optimizer step: the official MoCo updates the key encoder at
     the start of each forward, from the query encoder as left by the previous
@@ -69,51 +69,35 @@ class MomentumUpdateHook(Hook):
     target encoder that the next step will use. The momentum is a function of
     the iteration only, so resuming needs no extra state.
 
-    The settings come from the model (``model.momentum``, ``model.end_momentum``,
-    ``model.momentum_schedule``, see ``momentum_settings()``), so a sweep changes one
-    model key; the hook's own arguments are for models that do not set them. A value
-    set in both places must agree (else a one-line error at train start); one set in
-    neither is the algorithm's ``DEFAULT_MOMENTUM`` (declared at the top of its class;
-    MoCo's for a model that declares none). The hook holds no default of its own.
+    One owner: the model holds the EMA (``model.momentum``, ``model.end_momentum``,
+    ``model.momentum_schedule``, defaulting to the algorithm's ``DEFAULT_MOMENTUM`` at the
+    top of its class), so a sweep changes one model key. The hook reads it in
+    ``before_train`` and holds no momentum and no default of its own.
 
     Args:
-        momentum: Momentum at the first step (0.999 in MoCo, 0.99 for CIFAR).
-        end_momentum: Momentum at the last step for the cosine schedule.
-        schedule: ``'constant'`` or ``'cosine'``.
         interval: Update every ``interval`` iterations.
     """
 
     priority = 'NORMAL'
 
-    def __init__(self, momentum: Optional[float] = None, end_momentum: Optional[float] = None,
-                 schedule: Optional[str] = None, interval: int = 1) -> None:
-        self.given = {k: v for k, v in dict(momentum=momentum, end_momentum=end_momentum,
-                                            schedule=schedule).items() if v is not None}
-        self._apply({**MoCo.DEFAULT_MOMENTUM, **self.given})  # validates them now
+    def __init__(self, interval: int = 1, **moved) -> None:
+        if moved:  # configs written when the hook took the momentum
+            where = {'momentum': 'momentum', 'end_momentum': 'end_momentum',
+                     'schedule': 'momentum_schedule'}
+            unknown = sorted(set(moved) - set(where))
+            if unknown:
+                raise TypeError(f'MomentumUpdateHook got unexpected arguments {unknown}; it '
+                                'takes only interval')
+            fix = ', '.join(f'{where[k]}={v!r}' for k, v in moved.items())
+            raise ValueError(f'MomentumUpdateHook({", ".join(f"{k}={v!r}" for k, v in moved.items())}):'
+                             f' the EMA is set on the model; write model=dict(..., {fix}) and '
+                             "dict(type='MomentumUpdateHook')")
+        if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
+            raise ValueError(f'MomentumUpdateHook interval must be a positive integer, got {interval!r}')
         self.interval = interval
-
-    def _apply(self, settings: dict) -> None:
-        momentum, end_momentum, schedule = (settings['momentum'], settings['end_momentum'],
-                                            settings['schedule'])
-        if not 0.0 <= momentum <= 1.0 or not 0.0 <= end_momentum <= 1.0:
-            raise ValueError(f'momentum values must be in [0, 1], got {momentum} and {end_momentum}')
-        momentum_at(0, 1, momentum, end_momentum, schedule)  # validates the schedule name
-        self.momentum, self.end_momentum, self.schedule = momentum, end_momentum, schedule
-
-    def resolve(self, model) -> dict:
-        """The model's settings, else the hook's, else the model's ``DEFAULT_MOMENTUM``.
-
-        Keys missing from a model's ``DEFAULT_MOMENTUM`` come from ``MoCo.DEFAULT_MOMENTUM``.
-        """
-        from_model = model.momentum_settings() if hasattr(model, 'momentum_settings') else {}
-        clashes = [f'{key}: model {from_model[key]!r}, MomentumUpdateHook {self.given[key]!r}'
-                   for key in from_model if key in self.given and from_model[key] != self.given[key]]
-        if clashes:
-            raise ValueError('the EMA momentum is set twice with different values ('
-                             + '; '.join(clashes) + '); set it in one place, the model '
-                             '(model.momentum / end_momentum / momentum_schedule)')
-        defaults = {**MoCo.DEFAULT_MOMENTUM, **getattr(model, 'DEFAULT_MOMENTUM', {})}
-        return {**defaults, **self.given, **from_model}
+        self.momentum: Optional[float] = None  # read from the model in before_train
+        self.end_momentum: Optional[float] = None
+        self.schedule: Optional[str] = None
 
     def before_train(self, runner) -> None:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
@@ -122,11 +106,18 @@ class MomentumUpdateHook(Hook):
             raise ValueError(f'MomentumUpdateHook: {type(model).__name__} declares no '
                              'momentum_pairs(); remove the hook from custom_hooks or use a model '
                              'with a target encoder')
-        self._apply(self.resolve(model))
+        settings = model.momentum_settings() if hasattr(model, 'momentum_settings') else {}
+        if not settings:
+            raise ValueError(f'MomentumUpdateHook: {type(model).__name__} has momentum_pairs() '
+                             'but no EMA settings; subclass BaseSelfSupervisor, declare '
+                             'DEFAULT_MOMENTUM and call self.set_momentum(...) in __init__')
+        self.momentum, self.end_momentum = settings['momentum'], settings['end_momentum']
+        self.schedule = settings['schedule']
+        momentum_at(0, 1, self.momentum, self.end_momentum, self.schedule)  # checks the name
         if hasattr(runner, 'logger'):
             end = f' to {self.end_momentum}' if self.schedule == 'cosine' else ''
             runner.logger.info(f'MomentumUpdateHook: momentum {self.momentum} ({self.schedule}'
-                               f'{end}), every {self.interval} iteration(s)')
+                               f'{end}, from the model), every {self.interval} iteration(s)')
         if hasattr(model, 'declare_training_hooks'):
             model.declare_training_hooks('MomentumUpdateHook')
 

@@ -55,22 +55,41 @@ class BaseSelfSupervisor(BaseModel):
         self._hooks_checked = False
         self._momentum_settings: Dict[str, object] = {}
 
-    # The paper's EMA of an algorithm with a target encoder, set at the top of its class (MoCo,
-    # BYOL); empty without one. MomentumUpdateHook reads it (it holds no default of its own).
+    # The paper's EMA of an algorithm with a target encoder, declared at the top of its class
+    # (MoCo, BYOL): ``momentum``, ``end_momentum``, ``schedule``. Empty without a target encoder.
+    # The one source of the default: MomentumUpdateHook reads the model and holds none.
     DEFAULT_MOMENTUM: Dict[str, object] = {}
 
     def set_momentum(self, momentum: Optional[float] = None, end_momentum: Optional[float] = None,
                      schedule: Optional[str] = None) -> None:
-        """Record the EMA settings given to the model (``None``: not set here).
+        """Set the EMA of the target encoder: the given values over ``DEFAULT_MOMENTUM``.
 
+        ``None`` keeps the algorithm's default. The values are checked now (a typo fails
+        when the model is built, not after the first epoch);
         :class:`~moco_plugin.engine.hooks.MomentumUpdateHook` reads them, so a sweep sets
         ``model.momentum`` instead of a position in ``custom_hooks``.
         """
         given = dict(momentum=momentum, end_momentum=end_momentum, schedule=schedule)
-        self._momentum_settings = {k: v for k, v in given.items() if v is not None}
+        settings = {**self.DEFAULT_MOMENTUM, **{k: v for k, v in given.items() if v is not None}}
+        missing = sorted({'momentum', 'end_momentum', 'schedule'} - set(settings))
+        if missing:
+            raise ValueError(f'{type(self).__name__} has a target encoder but no '
+                             f'{", ".join(missing)}: declare DEFAULT_MOMENTUM at the top of the '
+                             'class or pass them to the model')
+        for key in ('momentum', 'end_momentum'):
+            value = settings[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise ValueError(f'model.{key} must be a number in [0, 1], got {value!r}')
+        if settings['schedule'] not in ('constant', 'cosine'):
+            raise ValueError("model.momentum_schedule must be 'constant' or 'cosine', got "
+                             f"{settings['schedule']!r}")
+        self._momentum_settings = {k: settings[k] for k in ('momentum', 'end_momentum', 'schedule')}
 
     def momentum_settings(self) -> Dict[str, object]:
-        """The EMA settings set on the model: a subset of ``momentum``, ``end_momentum``, ``schedule``."""
+        """The EMA of the target encoder: ``momentum``, ``end_momentum``, ``schedule``.
+
+        Empty for an algorithm without a target encoder (SimCLR, SimSiam).
+        """
         return dict(self._momentum_settings)
 
     def required_hooks(self) -> List[str]:

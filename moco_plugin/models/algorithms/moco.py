@@ -55,8 +55,8 @@ class MoCo(BaseSelfSupervisor):
         init_cfg: Weight-initialisation config.
     """
 
-    # The paper's EMA: a constant m = 0.999 (Sec. 3.2). The one source of this default:
-    # MomentumUpdateHook falls back to it for a model that declares none.
+    # The paper's EMA: a constant m = 0.999 (Sec. 3.2). The one source of MoCo's default;
+    # MomentumUpdateHook reads model.momentum_settings().
     DEFAULT_MOMENTUM = dict(momentum=0.999, end_momentum=1.0, schedule='constant')
 
     def __init__(self, backbone: dict, neck: dict, head: dict, queue_len: int = 65536,
