@@ -18,7 +18,11 @@ import torch
 
 # Buffers that may be absent from a ``load_from`` checkpoint: official MoCo releases
 # and weights-only exports carry no queue, which then keeps its initial values.
-OPTIONAL_ON_LOAD = ('queue.features', 'queue.ptr')
+OPTIONAL_ON_LOAD = ('queue.features', 'queue.ptr', 'queue.indices')
+# Buffers added after checkpoints were written that lack them; resuming such a file keeps
+# their initial values (queue.indices: each slot's image, only read by the own-image mask
+# and the queue diagnostics, refilled within K / batch_size iterations).
+ADDED_LATER = ('queue.indices',)
 # Where the size of a tensor is set in the config, for the hint of a shape mismatch.
 SHAPE_SETTINGS = {'queue.features': 'model.queue_len / model.feat_dim'}
 _CHECKPOINT_NAME = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
@@ -57,7 +61,7 @@ def check_resume_state(checkpoint: Mapping[str, torch.Tensor], model: Mapping[st
         CheckpointMismatchError: Names the count and the first keys, and the fix.
     """
     shapes = _shape_problems(checkpoint, model)
-    missing = [k for k in model if k not in checkpoint]
+    missing = [k for k in model if k not in checkpoint and k not in ADDED_LATER]
     unexpected = [k for k in checkpoint if k not in model]
     parts = [f'{len(v)} {what}: {first_names(v)}' for what, v in (
         ('tensors of another shape', shapes), ('missing', missing), ('unexpected', unexpected)) if v]

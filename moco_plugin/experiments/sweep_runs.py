@@ -77,7 +77,8 @@ def run_one(spec: SweepSpec, run: SweepRun, work_root: Path, data_root: Optional
                    identity=identity, source=f'{spec.name}/{run.run_id}',
                    batch_size=cfg.train_dataloader.batch_size, train_wall_s=round(train_s, 1),
                    images_per_s=round(iters * cfg.train_dataloader.batch_size / train_s, 1),
-                   knn_top1=_knn_top1(result), linear_top1=(result.get('linear') or {}).get('top1'))
+                   knn_top1=_knn_top1(result), linear_top1=(result.get('linear') or {}).get('top1'),
+                   **queue_diagnostics(folder))
     atomic_write_text(json.dumps(summary, indent=2) + '\n', summary_path)
     return summary
 
@@ -123,6 +124,24 @@ def _finished_twin(work_root: Path, identity: str) -> Optional[Dict]:
 def _as_run(twin: Dict, run: SweepRun) -> Dict:
     """A finished twin's summary under this run's id and values (its ``source`` stays)."""
     return {**twin, 'run_id': run.run_id, 'values': run.values}
+
+
+QUEUE_SCALARS = ('queue/own_image_share', 'queue/initial_fill_share')
+
+
+def queue_diagnostics(folder: Path) -> Dict[str, float]:
+    """Means over the logged training steps of MoCo's queue scalars (``own_image_share``:
+    share of queries with an older key of their own image in the queue; ``initial_fill_share``:
+    share of slots not written yet), read from the run's ``vis_data/scalars.json``.
+    Empty for a model that logs none."""
+    values: Dict[str, List[float]] = {key: [] for key in QUEUE_SCALARS}
+    for path in sorted(folder.glob('*/vis_data/scalars.json')):
+        for line in path.read_text().splitlines():
+            record = json.loads(line) if line.strip() else {}
+            for key in QUEUE_SCALARS:
+                if key in record:
+                    values[key].append(float(record[key]))
+    return {key.split('/')[1]: round(sum(v) / len(v), 4) for key, v in values.items() if v}
 
 
 def _knn_top1(result: Dict) -> Optional[float]:

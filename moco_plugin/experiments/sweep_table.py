@@ -10,6 +10,9 @@ from moco_plugin.experiments.sweep_plots import grouped_runs
 from moco_plugin.experiments.sweep_spec import SweepSpec, expand
 from moco_plugin.evaluation.statistics import summarize, welch_test
 
+# run means of MoCo's queue scalars (sweep_runs.queue_diagnostics) and their column names
+QUEUE_SHARES = {'own_image_share': 'own-image share', 'initial_fill_share': 'initial-fill share'}
+
 
 def format_value(value: Any) -> str:
     return f'{value:g}' if isinstance(value, float) else str(value)
@@ -56,7 +59,8 @@ def table(spec: SweepSpec, summaries: List[Dict], baseline: Optional[str] = None
     head = keys + ['n', 'k-NN top-1 mean', 'std', '95 % interval', 'per seed'] + (
         [f'Δ vs {baseline}', 'Welch p'] if baseline is not None else []) + [
         'iterations', 'images/s', 'train wall s'] + (
-        ['1/(1-m)', '1/(1-m) / iterations'] if momentum else [])
+        ['1/(1-m)', '1/(1-m) / iterations'] if momentum else []) + [
+        title for name, title in QUEUE_SHARES.items() if any(name in r for r in summaries)]
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for values, rows in groups:
         scores = _scores(rows)
@@ -82,8 +86,17 @@ def table(spec: SweepSpec, summaries: List[Dict], baseline: Optional[str] = None
             m = float(values['model.momentum'])
             horizon = math.inf if m >= 1 else 1 / (1 - m)
             cells += [f'{horizon:.0f}', f'{horizon / max(rows[0]["iters"], 1):.3g}']
+        for name in QUEUE_SHARES:
+            if any(name in r for r in summaries):
+                shares = [r[name] for r in rows if name in r]
+                cells.append(f'{statistics.mean(shares):.3f}' if shares else '-')
         lines.append('| ' + ' | '.join(cells) + ' |')
+    shares = any(name in r for r in summaries for name in QUEUE_SHARES)
     note = ('\nn: runs (seeds) per point; 95 % interval: Student t with n - 1 degrees of freedom'
             ' ("-" for n = 1)' + ('; Δ and Welch p: the point minus the baseline, '
-                                  "Welch's t-test (unequal variances)" if baseline else '') + '.\n')
+                                  "Welch's t-test (unequal variances)" if baseline else '') + (
+                '; own-image / initial-fill share: mean over the logged training steps of the '
+                "share of queries with an older key of their own image in MoCo's queue, and of "
+                'the queue slots not yet written (random or empty initial fill)' if shares else '')
+            + '.\n')
     return '\n'.join(lines) + '\n' + note

@@ -22,13 +22,15 @@ from typing import Any, Dict, List, Mapping, Tuple
 
 import torch
 
+from moco_plugin.models.utils import FeatureQueue
+
 OFFICIAL = 'official'
 PROJECT = 'project'
 LAYOUTS = (OFFICIAL, PROJECT)
 
 # (official encoder prefix, our backbone prefix, our neck prefix)
 _ENCODERS = (('encoder_q.', 'backbone.', 'neck.'), ('encoder_k.', 'key_backbone.', 'key_neck.'))
-QUEUE_KEYS = ('queue.features', 'queue.ptr')
+QUEUE_KEYS = ('queue.features', 'queue.ptr', 'queue.indices')
 
 
 def state_dict_of(checkpoint: Any, where: str = 'checkpoint') -> Mapping[str, torch.Tensor]:
@@ -115,8 +117,10 @@ def official_to_project(checkpoint: Mapping[str, Any], fill_key_encoder: bool = 
     unknown: List[str] = []
     for key, value in source.items():
         plain = _strip_module(key)
-        if plain == 'queue':  # official (dim, K) -> ours (K, dim)
+        if plain == 'queue':  # official (dim, K) -> ours (K, dim); the images are not recorded
             converted['queue.features'] = value.t().contiguous()
+            converted['queue.indices'] = torch.full((value.shape[1],), FeatureQueue.UNKNOWN_IMAGE,
+                                                    dtype=torch.long)
         elif plain == 'queue_ptr':
             converted['queue.ptr'] = value.reshape(()).to(torch.long)
         else:
@@ -137,7 +141,7 @@ def official_to_project(checkpoint: Mapping[str, Any], fill_key_encoder: bool = 
             converted['key_' + key] = converted[key].clone()
         notes.append('no encoder_k in the file: key encoder copied from the query encoder')
     if 'queue.features' not in converted:
-        notes.append('no queue in the file: queue.features/queue.ptr keep their initial values '
+        notes.append('no queue in the file: queue.features/ptr/indices keep their initial values '
                      '(the queue refills within K / batch_size iterations)')
     dropped = [k for k in checkpoint if k not in ('state_dict', 'epoch', 'arch')] \
         if 'state_dict' in checkpoint else []

@@ -116,3 +116,27 @@ def test_committed_specs_pass_the_queue_fraction_check():
         spec = load_spec(Path(__file__).resolve().parents[2] / 'benchmarks' / 'specs'
                          / f'{name}.json')
         assert spec.max_queue_fraction == fraction
+
+
+def test_queue_shares_are_read_from_the_run_log_and_shown_per_point(tmp_path):
+    run = tmp_path / 'run'
+    logged = run / '20260101_000000' / 'vis_data' / 'scalars.json'
+    logged.parent.mkdir(parents=True)
+    steps = [dict(loss=5.0, step=1, **{'queue/own_image_share': 0.0, 'queue/initial_fill_share': 1.0}),
+             dict(lr=0.1, step=1),  # a line without them
+             dict(loss=4.0, step=2, **{'queue/own_image_share': 0.25, 'queue/initial_fill_share': 0.5})]
+    logged.write_text('\n'.join(json.dumps(s) for s in steps) + '\n')
+    assert sweep_runs.queue_diagnostics(run) == dict(own_image_share=0.125, initial_fill_share=0.75)
+    assert sweep_runs.queue_diagnostics(tmp_path / 'none') == {}
+    spec = load_spec(_spec(tmp_path, seeds=[0, 1], sweep={'model.queue_len': [16, 32]}))
+    base = dict(iters=4, batch_size=16, train_wall_s=1.0, images_per_s=64.0, linear_top1=None)
+    summaries = [dict(base, run_id=f'queue_len={k}_seed{s}', values={'model.queue_len': k}, seed=s,
+                      knn_top1=10.0 + s, own_image_share=own, initial_fill_share=fill)
+                 for k, s, own, fill in ((16, 0, 0.0, 0.1), (16, 1, 0.0, 0.3), (32, 0, 0.2, 0.4),
+                                         (32, 1, 0.4, 0.4))]
+    lines = table(spec, summaries).splitlines()
+    assert lines[0].endswith('| train wall s | own-image share | initial-fill share |')
+    assert lines[2].endswith('| 0.000 | 0.200 |') and lines[3].endswith('| 0.300 | 0.400 |')
+    assert 'share of queries with an older key of their own image' in lines[-1]
+    without = table(spec, [{k: v for k, v in s.items() if 'share' not in k} for s in summaries])
+    assert 'own-image' not in without

@@ -48,6 +48,27 @@ def test_pretrains_few_iterations_on_real_cifar(cifar_root, tmp_path):
     assert (work_dir / 'last_checkpoint').read_text().strip().endswith('epoch_1.pth')
 
 
+def test_own_image_masking_and_empty_start_through_train_py(cifar_root, tmp_path):
+    work_dir = tmp_path / 'masked'
+    result = _train(work_dir, '--data-root', str(cifar_root), cfg_options=[
+        'train_cfg.max_epochs=2', 'param_scheduler.0.T_max=2', 'param_scheduler.0.end=2',
+        'model.mask_own_negatives=True', 'model.queue_init=empty'])
+    assert result.returncode == 0, result.stderr[-3000:]
+    scalars = [json.loads(line) for line in
+               next(work_dir.glob('*/vis_data/scalars.json')).read_text().splitlines()]
+    steps = [s for s in scalars if 'queue/initial_fill_share' in s]
+    # K = 64, 16 keys per step: the empty slots are written after K / B = 4 steps
+    assert [s['queue/initial_fill_share'] for s in steps] == [1.0, 0.75, 0.5, 0.25, 0, 0, 0, 0]
+    # epoch 1 shows each of the 64 images once; epoch 2 starts with all 64 in the queue, then
+    # each step overwrites 16 epoch-1 keys (of images that may come later in the epoch)
+    shares = [s['queue/own_image_share'] for s in steps]
+    assert shares[:5] == [0.0] * 4 + [1.0] and all(0 < v <= 1 for v in shares[5:])
+    assert steps[0]['loss'] == 0.0  # every negative masked: only the positive in the softmax
+    assert all(0 < s['loss'] < 2 * math.log(65) for s in steps[1:])
+    indices = _state(work_dir / 'epoch_2.pth')['state_dict']['queue.indices']
+    assert len(set(indices.tolist())) == 64 and int(indices.min()) >= 0
+
+
 def test_killed_and_resumed_run_equals_uninterrupted_run(cifar_root, tmp_path):
     env = {'MOCO_DATA_ROOT': str(cifar_root), 'PYTHONPATH': str(REPO_ROOT)}
     epochs = ['train_cfg.max_epochs=2', 'param_scheduler.0.T_max=2', 'param_scheduler.0.end=2']

@@ -65,7 +65,7 @@ def test_official_v2_without_queue_loads_and_reports_the_queue(official_r50_v2, 
 
     kept = load_pretrained(model, str(path))
 
-    assert kept == ['queue.features', 'queue.ptr']  # reported by name, not silently skipped
+    assert kept == ['queue.features', 'queue.ptr', 'queue.indices']  # reported by name, not skipped
     assert torch.equal(model.queue.features, initial_queue)
     x = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(6))
     with torch.no_grad():

@@ -51,6 +51,14 @@ class MoCo(BaseSelfSupervisor):
             ``MomentumUpdateHook``.
         end_momentum: Final momentum of the ``'cosine'`` schedule.
         momentum_schedule: ``'constant'`` (MoCo) or ``'cosine'``.
+        mask_own_negatives: Drop the queue entries that are an older key of the query's
+            own image from its negatives (not in the paper, where K is a small share of
+            ImageNet; on a small dataset with a large K the queue holds many of them).
+        queue_init: ``'random'`` (the paper's random initial keys, negatives until
+            overwritten) or ``'empty'`` (unwritten slots are masked out, the first steps
+            contrast against fewer negatives). Every step logs
+            ``queue/own_image_share`` (share of queries with their own image in the queue)
+            and ``queue/initial_fill_share`` (share of slots not written yet).
         data_preprocessor: Data preprocessor config.
         init_cfg: Weight-initialisation config.
     """
@@ -63,6 +71,7 @@ class MoCo(BaseSelfSupervisor):
                  feat_dim: int = 128, bn_splits: int = 1, shuffle_bn: bool = True,
                  symmetric: bool = False, momentum: Optional[float] = None,
                  end_momentum: Optional[float] = None, momentum_schedule: Optional[str] = None,
+                 mask_own_negatives: bool = False, queue_init: str = 'random',
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None) -> None:
         for name, value, example in (('queue_len', queue_len, 4096), ('feat_dim', feat_dim, 128),
                                      ('bn_splits', bn_splits, 8)):
@@ -78,7 +87,9 @@ class MoCo(BaseSelfSupervisor):
         self.symmetric = symmetric
         self.key_backbone = self.momentum_copy(self.backbone)
         self.key_neck = self.momentum_copy(self.neck)
-        self.queue = FeatureQueue(queue_len, feat_dim, keys_per_sample=2 if symmetric else 1)
+        self.mask_own_negatives = bool(mask_own_negatives)
+        self.queue = FeatureQueue(queue_len, feat_dim, keys_per_sample=2 if symmetric else 1,
+                                  init=queue_init)
 
     def momentum_pairs(self) -> Sequence[Tuple[nn.Module, nn.Module]]:
         return [(self.backbone, self.key_backbone), (self.neck, self.key_neck)]
@@ -110,9 +121,12 @@ class MoCo(BaseSelfSupervisor):
             queue = self.queue.features               # K x C, keys of earlier steps
             logits = [q . k, q @ queue.T] / T         # N x (1 + K), positive in column 0
                                                       #   (InfoNCEHead.logits)
+            logits[:, 1:][mask] = -inf                # N x K, only with mask_own_negatives
+                                                      #   (own image) or queue_init='empty'
             loss = cross_entropy(logits, zeros(N))    # InfoNCEHead.loss
             # symmetric=True adds ctr(q(view_2), k(view_1)), stages k(view_1) too
-            self.queue.stage(k)                       # kept aside, NOT in the queue yet
+            self.queue.stage(k, idx)                  # kept aside, NOT in the queue yet;
+                                                      #   idx: N dataset indices of the images
 
         Then, after this method returns (MMEngine's ``BaseModel.train_step`` and the hooks):
 
@@ -133,14 +147,31 @@ class MoCo(BaseSelfSupervisor):
         """
         self._check_views(inputs, 2, 'MoCo')
         view_1, view_2 = inputs[0], inputs[1]
+        image_indices = self._image_indices(data_samples, view_1)
         negatives = self.queue.features
+        mask = self.queue.negative_mask(image_indices, self.mask_own_negatives)
         query_1 = self.encode_query(view_1)
         key_2 = self.encode_key(view_2)
-        loss = self.head.loss(query_1, key_2, negatives)
+        loss = self.head.loss(query_1, key_2, negatives, mask)
         if self.symmetric:
             query_2 = self.encode_query(view_2)
             key_1 = self.encode_key(view_1)
-            loss = loss + self.head.loss(query_2, key_1, negatives)
-            self.queue.stage(key_1)
-        self.queue.stage(key_2)
-        return dict(loss=loss)
+            loss = loss + self.head.loss(query_2, key_1, negatives, mask)
+            self.queue.stage(key_1, image_indices)
+        self.queue.stage(key_2, image_indices)
+        out = dict(loss=loss)
+        out['queue/initial_fill_share'] = self.queue.initial_fill_share()
+        if image_indices is not None:  # before this step's keys are written
+            out['queue/own_image_share'] = self.queue.own_image_share(image_indices)
+        return out
+
+    def _image_indices(self, data_samples: Optional[dict], view: torch.Tensor
+                       ) -> Optional[torch.Tensor]:
+        """The ``N`` dataset indices of the batch's images (``data_samples['idx']``), if given."""
+        if isinstance(data_samples, dict) and 'idx' in data_samples:
+            return torch.as_tensor(data_samples['idx'], device=view.device).long().view(-1)
+        if self.mask_own_negatives:
+            raise ValueError('model.mask_own_negatives needs the image indices '
+                             "(data_samples['idx']); use a dataset of moco_plugin, whose items "
+                             'carry them, or set model.mask_own_negatives=False')
+        return None

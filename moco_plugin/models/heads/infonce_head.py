@@ -1,6 +1,8 @@
 """InfoNCE loss of MoCo: where the loss is computed."""
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -29,12 +31,14 @@ class InfoNCEHead(nn.Module):
             raise ValueError(f'temperature must be > 0, got {temperature}')
         self.temperature = temperature
 
-    def logits(self, query: torch.Tensor, key: torch.Tensor,
-               negatives: torch.Tensor) -> torch.Tensor:
+    def logits(self, query: torch.Tensor, key: torch.Tensor, negatives: torch.Tensor,
+               negative_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Return the ``(N, 1 + K)`` logits; column 0 is the positive.
 
         ``negatives`` is ``(K, C)``, shared by all queries (MoCo's queue), or ``(N, K, C)``,
         one set per query (a memory bank's draws, the other keys of an end-to-end batch).
+        ``negative_mask`` (``N x K`` or ``1 x K``, ``True`` = drop) sets those logits to
+        ``-inf``: they take no part in the softmax (a query's own image, empty queue slots).
 
         Example:
             >>> head = InfoNCEHead(temperature=0.5)
@@ -48,17 +52,21 @@ class InfoNCEHead(nn.Module):
             [[2.0, 0.0, -2.0, 0.0], [0.0, 2.0, 0.0, -2.0]]
             >>> tuple(head.logits(query, key, torch.zeros(2, 5, 2)).shape)  # N x K x C
             (2, 6)
+            >>> head.logits(query, key, queue, torch.tensor([[True, False, False]]))[:, 1].tolist()
+            [-inf, -inf]
         """
         with torch.autocast(query.device.type, enabled=False):
             query, key, negatives = query.float(), key.float(), negatives.float()
             positive = (query * key).sum(dim=1, keepdim=True)
             negative = (query @ negatives.t() if negatives.dim() == 2 else
                         torch.einsum('nc,nkc->nk', query, negatives))
+            if negative_mask is not None:
+                negative = negative.masked_fill(negative_mask.to(negative.device), float('-inf'))
             return torch.cat([positive, negative], dim=1) / self.temperature
 
-    def loss(self, query: torch.Tensor, key: torch.Tensor,
-             negatives: torch.Tensor) -> torch.Tensor:
+    def loss(self, query: torch.Tensor, key: torch.Tensor, negatives: torch.Tensor,
+             negative_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Cross-entropy of :meth:`logits` with target 0 for every row."""
-        logits = self.logits(query, key, negatives)
+        logits = self.logits(query, key, negatives, negative_mask)
         target = torch.zeros(logits.shape[0], dtype=torch.long, device=logits.device)
         return F.cross_entropy(logits, target)

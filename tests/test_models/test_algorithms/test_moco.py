@@ -123,3 +123,58 @@ def test_pretrained_init_keeps_the_checkpoints_key_encoder(tmp_path):
     model = _small_moco(init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     assert torch.all(model.key_backbone.conv1.weight == 0.5)
     torch.testing.assert_close(model.backbone.conv1.weight, source.backbone.conv1.weight)
+
+
+def _train_steps(model, batches):
+    """MoCo steps on ``batches`` of (images, idx); returns each step's loss dict."""
+    outputs = []
+    for images, idx in batches:
+        data = model.data_preprocessor(dict(inputs=[images, images.flip(-1)]), True)
+        outputs.append(model(data['inputs'], dict(idx=idx), mode='loss'))
+        model.queue.flush()
+    return outputs
+
+
+def test_a_query_never_sees_its_own_image_among_its_negatives_when_masked(monkeypatch):
+    torch.manual_seed(0)
+    model = _small_moco(queue_len=8, mask_own_negatives=True)
+    seen = []
+    original = model.head.logits
+
+    def spy(query, key, negatives, negative_mask=None):
+        logits = original(query, key, negatives, negative_mask)
+        seen.append((model.queue.indices.clone(), logits.detach()))
+        return logits
+    monkeypatch.setattr(model.head, 'logits', spy)
+    images = torch.randint(0, 256, (4, 3, 32, 32), dtype=torch.uint8)
+    # the same 4 images every step, so from step 2 on all of them are in the queue
+    outputs = _train_steps(model, [(images, torch.tensor([0, 1, 2, 3]))] * 3)
+    for step, (slots, logits) in enumerate(seen):
+        for row, image in enumerate([0, 1, 2, 3]):
+            own = (slots == image).nonzero().view(-1)
+            assert torch.all(torch.isinf(logits[row, 1 + own]))  # dropped from the softmax
+            others = (slots != image).nonzero().view(-1)
+            assert torch.all(torch.isfinite(logits[row, 1 + others]))
+    assert [float(o['queue/own_image_share']) for o in outputs] == [0.0, 1.0, 1.0]
+    assert all(torch.isfinite(o['loss']) for o in outputs)
+    unmasked = _small_moco(queue_len=8)
+    assert all(torch.isfinite(o) for o in unmasked.head.logits(
+        torch.randn(2, 16), torch.randn(2, 16), unmasked.queue.features).view(-1))
+
+
+def test_empty_start_contrasts_only_against_written_keys():
+    torch.manual_seed(0)
+    model = _small_moco(queue_len=8, queue_init='empty')
+    images = torch.randint(0, 256, (4, 3, 32, 32), dtype=torch.uint8)
+    outputs = _train_steps(model, [(images, torch.arange(4) + 4 * i) for i in range(3)])
+    assert [float(o['queue/initial_fill_share']) for o in outputs] == [1.0, 0.5, 0.0]
+    # step 1: every negative masked, the softmax holds only the positive: loss exactly 0
+    assert outputs[0]['loss'].item() == 0.0 and outputs[1]['loss'].item() > 0.0
+
+
+def test_masking_needs_the_image_indices():
+    model = _small_moco(mask_own_negatives=True)
+    images = [torch.randint(0, 256, (2, 3, 32, 32), dtype=torch.uint8) for _ in range(2)]
+    data = model.data_preprocessor(dict(inputs=images), True)
+    with pytest.raises(ValueError, match=r"mask_own_negatives needs the image indices"):
+        model(data['inputs'], None, mode='loss')

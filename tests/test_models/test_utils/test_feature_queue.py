@@ -57,11 +57,12 @@ def test_queue_state_is_in_state_dict():
     queue = FeatureQueue(size=4, dim=2)
     queue.enqueue(torch.ones(2, 2))
     state = queue.state_dict()
-    assert set(state) == {'features', 'ptr'}
+    assert set(state) == {'features', 'ptr', 'indices'}
     restored = FeatureQueue(size=4, dim=2)
     restored.load_state_dict(state)
     assert restored.ptr.item() == 2
     torch.testing.assert_close(restored.features, queue.features)
+    assert torch.equal(restored.indices, queue.indices)
 
 
 def test_bad_shapes_are_rejected():
@@ -88,3 +89,51 @@ def test_keys_of_an_unflushed_step_cannot_pile_up():
     assert len(queue._staged) == 1
     queue.flush()
     queue.stage(torch.randn(2, 2))  # after a flush the next step stages again
+
+
+def test_entries_carry_their_image_index_through_stage_and_flush():
+    queue = FeatureQueue(size=5, dim=2)
+    assert queue.indices.tolist() == [FeatureQueue.NO_IMAGE] * 5
+    queue.stage(torch.randn(3, 2), torch.tensor([10, 11, 12]))
+    queue.flush()
+    queue.stage(torch.randn(3, 2))  # no indices given: written, image unknown
+    queue.flush()
+    # 6 keys into 5 slots: the 6th wraps onto slot 0
+    assert queue.indices.tolist() == [-2, 11, 12, -2, -2]
+    with pytest.raises(ValueError, match='3 keys but 2 image indices'):
+        queue.stage(torch.randn(3, 2), torch.tensor([1, 2]))
+
+
+def test_initial_fill_share_falls_to_zero_after_k_over_b_steps():
+    size, batch = 12, 4
+    for init in ('random', 'empty'):
+        queue = FeatureQueue(size=size, dim=3, init=init)
+        shares = []
+        for step in range(size // batch + 1):
+            shares.append(float(queue.initial_fill_share()))
+            queue.stage(torch.randn(batch, 3), torch.arange(batch) + step * batch)
+            queue.flush()
+        assert shares == pytest.approx([1.0, 2 / 3, 1 / 3, 0.0]), init
+        assert float(queue.initial_fill_share()) == 0.0
+
+
+def test_empty_start_is_zeros_and_masks_the_unwritten_slots():
+    queue = FeatureQueue(size=4, dim=2, init='empty')
+    assert torch.count_nonzero(queue.features) == 0
+    assert queue.negative_mask(None, mask_own=False).tolist() == [[True] * 4]
+    queue.enqueue(torch.eye(2), torch.tensor([0, 1]))
+    assert queue.negative_mask(None, mask_own=False).tolist() == [[False, False, True, True]]
+    assert FeatureQueue(size=4, dim=2).negative_mask(torch.tensor([0]), mask_own=False) is None
+    with pytest.raises(ValueError, match="'random' or 'empty'"):
+        FeatureQueue(size=4, dim=2, init='zeros')
+
+
+def test_own_image_mask_and_share_against_a_hand_computation():
+    queue = FeatureQueue(size=6, dim=2)
+    queue.enqueue(torch.randn(6, 2), torch.tensor([5, 1, 5, 2, 9, 3]))
+    batch = torch.tensor([5, 4, 3])
+    mask = queue.negative_mask(batch, mask_own=True)
+    assert mask.tolist() == [[True, False, True, False, False, False],
+                             [False] * 6,
+                             [False, False, False, False, False, True]]
+    assert float(queue.own_image_share(batch)) == pytest.approx(2 / 3)
