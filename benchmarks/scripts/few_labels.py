@@ -68,7 +68,9 @@ def load_features(name: str, args):
     test_set, test_cfg = build_split(cfg, ns, 'test')
     pool = features_of(backbone, pool_set, pool_cfg, ns, 'few_labels')
     test = features_of(backbone, test_set, test_cfg, ns, 'few_labels')
-    return pool, test, dict(config=config, checkpoint=checkpoint,
+    # recorded relative to the repository (no machine paths in committed results)
+    return pool, test, dict(config=osp.relpath(config, REPO),
+                            checkpoint=checkpoint if name == 'random' else osp.relpath(checkpoint, REPO),
                             sha256=backbone.checkpoint_sha256,
                             features_s=round(time.perf_counter() - tick, 1))
 
@@ -144,7 +146,46 @@ def active(features, args):
 
 
 def _tool(name: str, *argv: str) -> None:
-    subprocess.run([sys.executable, osp.join(REPO, 'tools', name), *argv], check=True)
+    subprocess.run([sys.executable, osp.join(REPO, 'tools', name), *argv], check=True, cwd=REPO)
+
+
+def _run_key(row: dict) -> tuple:
+    return row['model'], row['kind'], row['labels'], row['seed'], row['pseudo']
+
+
+def save_result(path: str, update: dict, finetune_runs=None) -> dict:
+    """Merge ``update`` into the result file under a lock and return the merged result.
+
+    Two study processes may run side by side (active selection on one core, fine-tuning on
+    the other): each re-reads the file and replaces only the parts it computed; ``models``
+    and ``seconds`` are merged, ``commands`` appended, fine-tuning runs merged by
+    (model, kind, labels, seed, pseudo).
+    """
+    import fcntl
+    with open(path + '.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current = json.load(open(path)) if osp.isfile(path) else {}
+        for key, value in update.items():
+            if key in ('models', 'seconds'):
+                current.setdefault(key, {}).update(value)
+            elif key == 'commands':
+                current.setdefault(key, []).extend(c for c in value if c not in current[key])
+            else:
+                current[key] = value
+        if finetune_runs is not None:
+            runs = {_run_key(r): r for r in current.get('finetune', {}).get('runs', [])}
+            runs.update({_run_key(r): r for r in finetune_runs})
+            current['finetune'] = dict(runs=sorted(runs.values(), key=lambda r: (
+                r['labels'], r['model'], r['kind'], r['pseudo'], r['seed'])))
+        atomic_write_text(json.dumps(current, indent=1), path)
+    return current
+
+
+def _paths(info: dict) -> dict:
+    """A model's config and checkpoint as paths the tools can open from any directory."""
+    checkpoint = info['checkpoint']
+    return {**info, 'config': osp.join(REPO, info['config']),
+            'checkpoint': checkpoint if checkpoint == 'random' else osp.join(REPO, checkpoint)}
 
 
 def finetune(features, args):
@@ -165,7 +206,7 @@ def finetune(features, args):
     runs = []
     for seed in args.finetune_seeds:
         for per_class in args.finetune_per_class:
-            info0 = features[args.finetune_models[0]][2]
+            info0 = _paths(features[args.finetune_models[0]][2])
             labels = osp.join(work, f'labels_{per_class * 10}_seed{seed}.json')
             if not osp.isfile(labels):
                 _tool('make_label_subset.py', info0['config'], '--per-class', str(per_class),
@@ -173,8 +214,8 @@ def finetune(features, args):
             plans = [(name, recipe, None) for name in args.finetune_models
                      for recipe in (args.finetune_recipe, 'resnet18_linear-fewlabel_cifar10')]
             if args.finetune_pseudo and per_class in args.pseudo_finetune_per_class:
-                teacher = features[args.finetune_pseudo][2]
-                student = features[args.finetune_models[0]][2]
+                teacher = _paths(features[args.finetune_pseudo][2])
+                student = info0
                 pseudo = osp.join(work, f'pseudo_{args.finetune_pseudo}_{per_class * 10}_seed{seed}.json')
                 if not osp.isfile(pseudo):
                     _tool('pseudo_label.py', teacher['config'], teacher['checkpoint'], '--labels',
@@ -183,7 +224,7 @@ def finetune(features, args):
                           str(seed), '--quiet', '--out', pseudo, *subset, *data)
                 plans.append((args.finetune_models[0], args.finetune_recipe, pseudo))
             for name, recipe, pseudo in plans:
-                info = features[name][2]
+                info = _paths(features[name][2])
                 kind = 'finetune' if recipe == args.finetune_recipe else 'linear'
                 tag = f"{name}_{kind}_{per_class * 10}_seed{seed}" + ('_pseudo' if pseudo else '')
                 result = osp.join(work, f'{tag}.json')
@@ -304,29 +345,31 @@ def main() -> None:
     started = time.perf_counter()
     features = {name: load_features(name, args) for name in args.models}
     path = osp.join(args.out_dir, 'few_labels.json')
-    result = json.load(open(path)) if osp.isfile(path) else {}
-    result.setdefault('models', {}).update({k: v[2] for k, v in features.items()})
-    result.setdefault('commands', []).append(' '.join(['python'] + sys.argv))
+    result = save_result(path, dict(models={k: v[2] for k, v in features.items()},
+                                    commands=[' '.join(['python'] + sys.argv)]))
     for part, fn in (('budgets', budgets), ('pseudo', pseudo_labels), ('active', active)):
         if part in args.parts:
             tick = time.perf_counter()
-            result[part] = fn(features, args)
-            result.setdefault('seconds', {})[part] = round(time.perf_counter() - tick, 1)
-            atomic_write_text(json.dumps(result, indent=1), path)
-    if 'pseudo' in result:
+            value = fn(features, args)
+            result = save_result(path, {part: value, 'seconds': {
+                part: round(time.perf_counter() - tick, 1)}})
+    if 'pseudo' in args.parts:
         plot_precision_coverage(result['pseudo']['curves'],
                                 osp.join(args.out_dir, 'pseudo_label_precision_coverage.png'),
                                 f'pseudo-labels on the unlabelled CIFAR-10 train split '
                                 f'({args.pseudo_per_class * 10} labels)')
     if args.finetune:
         tick = time.perf_counter()
-        result['finetune'] = finetune(features, args)
-        result.setdefault('seconds', {})['finetune'] = round(time.perf_counter() - tick, 1)
-    result['total_s'] = round(time.perf_counter() - started, 1)
-    result['pseudo_labels_n'] = args.pseudo_per_class * 10
-    atomic_write_text(json.dumps(result, indent=1), path)
+        runs = finetune(features, args)['runs']
+        result = save_result(path, {'seconds': {f'finetune_{args.finetune_tag}': round(
+            time.perf_counter() - tick, 1)}}, finetune_runs=runs)
+    result = save_result(path, {'pseudo_labels_n': args.pseudo_per_class * 10,
+                                'seconds': {'total_' + '_'.join(args.parts) + (
+                                    '_finetune' if args.finetune else ''): round(
+                                    time.perf_counter() - started, 1)}})
+    result['total_s'] = sum(v for k, v in result['seconds'].items() if k.startswith('total_'))
     atomic_write_text(tables(result), osp.join(args.out_dir, 'tables.md'))
-    log(f'written {path} in {result["total_s"]} s')
+    log(f'written {path} ({result["total_s"]:.0f} s in all its runs)')
 
 
 if __name__ == '__main__':

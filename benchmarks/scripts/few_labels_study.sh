@@ -28,13 +28,18 @@ for alg in ${ALGS:-mocov2 mocov1}; do
   cp $ROOT/$alg/$(basename $cfg) $ROOT/$alg/config.py
 done
 [ -n "$PRETRAIN_ONLY" ] && exit 0
-# one OpenMP thread per process from here on: the tools' loader workers and the study share the cores
+# one OpenMP thread per process from here on: two study processes share the two cores
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 COMMON="--pretrain-root $ROOT --epochs 6 --subset-train 0 --out-dir $OUT --seeds 0 1 2"
+FT="--models mocov2 mocov1 random --parts none --finetune --finetune-models mocov2 random \
+    --finetune-pseudo mocov1 --pseudo-finetune-per-class 25 --pseudo-cap 500 --finetune-tag finetune6e"
+# budgets and pseudo-labels first: they extract (and cache) every model's features
 $PY benchmarks/scripts/few_labels.py $COMMON --models mocov2 mocov1 random --per-class 1 4 25 100 400 \
     --teachers mocov2 mocov1 random --parts budgets pseudo
-$PY benchmarks/scripts/few_labels.py $COMMON --models mocov2 mocov1 random --parts none --finetune \
-    --finetune-per-class 25 400 --finetune-seeds 0 1 2 --finetune-models mocov2 random \
-    --finetune-pseudo mocov1 --pseudo-finetune-per-class 25 --pseudo-cap 500 --finetune-tag finetune6e
-$PY benchmarks/scripts/few_labels.py $COMMON --models mocov2 --parts active \
-    --strategies random least_confidence margin entropy intersection kmeans typiclust hybrid
+# then two processes side by side, one per core; each merges its part into few_labels.json
+( $PY benchmarks/scripts/few_labels.py $COMMON --models mocov2 --parts active \
+      --strategies random least_confidence margin entropy intersection kmeans typiclust hybrid
+  $PY benchmarks/scripts/few_labels.py $COMMON $FT --finetune-per-class 400 --finetune-seeds 1 ) &
+( $PY benchmarks/scripts/few_labels.py $COMMON $FT --finetune-per-class 25 --finetune-seeds 0 1 2
+  $PY benchmarks/scripts/few_labels.py $COMMON $FT --finetune-per-class 400 --finetune-seeds 0 2 ) &
+wait
