@@ -5,8 +5,9 @@
 #    50,000 CIFAR-10 training images, tools/train.py; random init needs none);
 # 2. the study on cached features (benchmarks/scripts/few_labels.py): pool = the whole 50,000-image
 #    training split, test = the whole 10,000-image test split, 3 seeds;
-# 3. fine-tuning at 250 and 4,000 labels through tools/{make_label_subset,train_few_labels,
-#    pseudo_label}.py, with MoCo v1's pseudo-labels fed into MoCo v2's fine-tuning at 250.
+# 3. fine-tuning at 250 (3 seeds) and 4,000 labels (1 seed) through
+#    tools/{make_label_subset,train_few_labels,pseudo_label}.py, with MoCo v1's pseudo-labels
+#    fed into MoCo v2's fine-tuning at 250.
 # Raw results go to work_dirs/; the page's tables are in $OUT/tables.md.
 set -e
 cd "$(dirname "$0")/../.."
@@ -37,9 +38,11 @@ FT="--models mocov2 mocov1 random --parts none --finetune --finetune-models moco
 $PY benchmarks/scripts/few_labels.py $COMMON --models mocov2 mocov1 random --per-class 1 4 25 100 400 \
     --teachers mocov2 mocov1 random --parts budgets pseudo
 # then two processes side by side, one per core; each merges its part into few_labels.json
+# (fine-tuning on 4,000 labels takes about 17 minutes a run on one core: one seed of it;
+#  FT400_SEEDS="0 1 2" for three)
 ( $PY benchmarks/scripts/few_labels.py $COMMON --models mocov2 --parts active \
       --strategies random least_confidence margin entropy intersection kmeans typiclust hybrid
-  $PY benchmarks/scripts/few_labels.py $COMMON $FT --finetune-per-class 400 --finetune-seeds 1 ) &
-( $PY benchmarks/scripts/few_labels.py $COMMON $FT --finetune-per-class 25 --finetune-seeds 0 1 2
-  $PY benchmarks/scripts/few_labels.py $COMMON $FT --finetune-per-class 400 --finetune-seeds 0 2 ) &
+  $PY benchmarks/scripts/few_labels.py $COMMON $FT --finetune-per-class 400 \
+      --finetune-seeds ${FT400_SEEDS:-0} ) &
+$PY benchmarks/scripts/few_labels.py $COMMON $FT --finetune-per-class 25 --finetune-seeds 0 1 2 &
 wait
