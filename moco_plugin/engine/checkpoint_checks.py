@@ -18,11 +18,12 @@ import torch
 
 # Buffers that may be absent from a ``load_from`` checkpoint: official MoCo releases
 # and weights-only exports carry no queue, which then keeps its initial values.
-OPTIONAL_ON_LOAD = ('queue.features', 'queue.ptr', 'queue.indices')
+OPTIONAL_ON_LOAD = ('queue.features', 'queue.ptr', 'queue.indices', 'bank.filled')
 # Buffers added after checkpoints were written that lack them; resuming such a file keeps
 # their initial values (queue.indices: each slot's image, only read by the own-image mask
-# and the queue diagnostics, refilled within K / batch_size iterations).
-ADDED_LATER = ('queue.indices',)
+# and the queue diagnostics, refilled within K / batch_size iterations; bank.filled: False,
+# which a random-init bank is anyway).
+ADDED_LATER = ('queue.indices', 'bank.filled')
 # Where the size of a tensor is set in the config, for the hint of a shape mismatch.
 SHAPE_SETTINGS = {'queue.features': 'model.queue_len / model.feat_dim'}
 _CHECKPOINT_NAME = re.compile(r'^(epoch|iter)_(\d+)\.pth$')

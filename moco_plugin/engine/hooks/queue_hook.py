@@ -1,6 +1,7 @@
 """Enqueue the keys of each training step into every FeatureQueue of the model."""
 from __future__ import annotations
 
+import time
 from typing import List, Optional, Union
 
 from mmengine import dist
@@ -30,6 +31,9 @@ class QueueHook(Hook):
     per step (global batch size x keys per image) and that the loader drops
     the last incomplete batch, so the queue always holds whole batches
     (MoCo's assumption; a partial batch would shift every later write).
+
+    A memory bank with ``bank_init='encoder'`` is filled here, before the first step
+    (``MemoryBankContrast.fill_bank``: one pass over the training loader).
 
     Args:
         strict: Raise on the checks above instead of only warning.
@@ -72,6 +76,11 @@ class QueueHook(Hook):
             if self.strict:
                 raise ValueError(f'QueueHook: {problem}')
             runner.logger.warning(f'QueueHook: {problem}')
+        if getattr(model, 'bank_needs_filling', lambda: False)():
+            started = time.perf_counter()
+            written = model.fill_bank(loader)
+            runner.logger.info(f'QueueHook: memory bank filled with the initial encoder\'s '
+                               f'features ({written} entries, {time.perf_counter() - started:.0f} s)')
 
     def after_train_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None,
                          outputs: Optional[dict] = None) -> None:

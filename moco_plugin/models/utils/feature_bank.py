@@ -35,6 +35,9 @@ class FeatureBank(nn.Module):
         self.size, self.dim, self.momentum = size, dim, momentum
         generator = torch.Generator().manual_seed(init_seed)
         self.register_buffer('features', F.normalize(torch.randn(size, dim, generator=generator), dim=1))
+        # True once every entry was written with an encoder's feature (see fill); saved, so a
+        # resumed run does not fill the bank again
+        self.register_buffer('filled', torch.zeros((), dtype=torch.bool))
         self._staged: List[Tuple[torch.Tensor, torch.Tensor]] = []
 
     def check_indices(self, indices: torch.Tensor) -> None:
@@ -73,4 +76,15 @@ class FeatureBank(nn.Module):
             features = torch.cat(dist.all_gather(features.contiguous()))
         mixed = self.momentum * self.features[indices] + (1 - self.momentum) * features.to(self.features.dtype)
         self.features.index_copy_(0, indices, F.normalize(mixed, dim=1))
+        return indices.numel()
+
+    @torch.no_grad()
+    def fill(self, indices: torch.Tensor, features: torch.Tensor) -> int:
+        """Overwrite the entries ``indices`` with ``features`` (normalised, no momentum), the
+        same on every rank (gathered). Returns how many entries were written."""
+        self.check_indices(indices)
+        if dist.get_world_size() > 1:
+            indices = torch.cat(dist.all_gather(indices.contiguous()))
+            features = torch.cat(dist.all_gather(features.contiguous()))
+        self.features.index_copy_(0, indices, F.normalize(features.to(self.features.dtype), dim=1))
         return indices.numel()

@@ -83,3 +83,57 @@ def test_end_to_end_logits_and_gradients_reach_the_key_path():
     detached_key = F.normalize(model.neck(model.backbone(views[1])), dim=1).detach()
     model.head.loss(query_only, detached_key, other_keys(detached_key)).backward()
     assert not torch.allclose(grad_both, model.backbone.conv1.weight.grad)
+
+
+def _bank_model(**overrides):
+    torch.manual_seed(0)
+    return MODELS.build(dict(type='MemoryBankContrast', bank_size=6, feat_dim=8, num_negatives=3,
+                             backbone=dict(type='ResNet', depth=18), neck=NECK, head=HEAD,
+                             **overrides))
+
+
+def _batches():
+    images = torch.randint(0, 256, (6, 3, 32, 32), dtype=torch.uint8)
+    return images, [dict(inputs=[images[i:i + 3], images[i:i + 3].flip(-1)],
+                         data_samples=dict(idx=torch.arange(i, i + 3))) for i in (0, 3)]
+
+
+def test_encoder_filled_bank_holds_the_initial_encoders_features_and_keeps_bn_statistics():
+    model = _bank_model(bank_init='encoder')
+    assert model.bank_needs_filling() and not _bank_model().bank_needs_filling()
+    images, loader = _batches()
+    running_mean = model.backbone.bn1.running_mean.clone()
+    assert model.fill_bank(loader) == 6
+    assert not model.bank_needs_filling() and bool(model.bank.filled)
+    torch.testing.assert_close(model.backbone.bn1.running_mean, running_mean, rtol=0, atol=0)
+    with torch.no_grad():  # the same features, batch by batch, in training mode
+        for batch in loader:
+            view = model.data_preprocessor(batch, True)['inputs'][0]
+            expected = F.normalize(model.neck(model.backbone(view)), dim=1)
+            torch.testing.assert_close(model.bank.features[batch['data_samples']['idx']], expected,
+                                       rtol=1e-4, atol=1e-5)
+    assert model.state_dict()['bank.filled'].item() is True  # saved: a resumed run skips it
+    with pytest.raises(ValueError, match="bank_init must be 'random' or 'encoder'"):
+        _bank_model(bank_init='zeros')
+
+
+def test_queue_hook_fills_the_bank_before_training_once():
+    from types import SimpleNamespace
+    from unittest import mock
+
+    from moco_plugin.engine.hooks import QueueHook
+    model = _bank_model(bank_init='encoder')
+    _, batches = _batches()
+    # a loader of the two batches, with what QueueHook checks (batch size, drop_last, length)
+    loader = mock.MagicMock(batch_size=3, drop_last=True, dataset=list(range(6)))
+    loader.batch_sampler = SimpleNamespace(batch_size=3, drop_last=True)
+    loader.__iter__.side_effect = lambda: iter(batches)
+    logger = mock.MagicMock()
+    runner = SimpleNamespace(model=model, train_dataloader=loader, logger=logger)
+    before = model.bank.features.clone()
+    QueueHook().before_train(runner)
+    assert not torch.equal(model.bank.features, before) and bool(model.bank.filled)
+    assert "filled with the initial encoder's features (6 entries" in logger.info.call_args[0][0]
+    filled = model.bank.features.clone()
+    QueueHook().before_train(runner)  # filled already (as after a resume): not again
+    torch.testing.assert_close(model.bank.features, filled, rtol=0, atol=0)
