@@ -53,8 +53,15 @@ def run_sweep(settings: SweepSettings, say: Say) -> List[Dict]:
     missing: List[str] = []
     if settings.report_only:
         summaries, missing = finished_runs(spec, runs, settings.work_root, settings.data_root)
+        committed = summaries_path(page_path(spec, settings))
+        if not summaries and committed.is_file():  # the page's own summaries, committed beside it
+            say(f'{spec.name}: no finished run under {settings.work_root}; the page from {committed}')
+            summaries = json.loads(committed.read_text())
+            done = {s['run_id'] for s in summaries}
+            missing = [r.run_id for r in runs if r.run_id not in done]
         if not summaries:
-            raise FileNotFoundError(f'no finished run of {spec.name} under {settings.work_root}')
+            raise FileNotFoundError(f'no finished run of {spec.name} under {settings.work_root} '
+                                    f'and no {committed.name} beside the page')
     else:
         summaries = _run_all(spec, runs, settings, say)
     say(write_page(spec, summaries, missing, settings))
@@ -68,11 +75,23 @@ def _run_all(spec: SweepSpec, runs: List[SweepRun], settings: SweepSettings,
             lambda r: run_one(spec, r, settings.work_root, settings.data_root, say), runs))
 
 
+def page_path(spec: SweepSpec, settings: SweepSettings) -> Path:
+    return settings.out or Path('benchmarks/results/ablations') / f'{spec.name}.md'
+
+
+def summaries_path(page: Path) -> Path:
+    """``NAME_runs.json`` beside ``NAME.md``: every run's compact summary (no curves, no paths)."""
+    return page.with_name(f'{page.stem}_runs.json')
+
+
 def write_page(spec: SweepSpec, summaries: List[Dict], missing: List[str],
                settings: SweepSettings) -> str:
-    """The results page (markdown table, plot, pretext-loss curves); return its text."""
-    out = settings.out or Path('benchmarks/results/ablations') / f'{spec.name}.md'
+    """The results page (markdown table, plot, pretext-loss curves) and the runs' summaries
+    it is made from (:func:`summaries_path`, so that ``--report-only`` rebuilds the page from
+    them where the runs' folders are gone); return the page's text."""
+    out = page_path(spec, settings)
     png = out.with_suffix('.png')
+    atomic_write_text(json.dumps(summaries, indent=1) + '\n', summaries_path(out))
     command = ' '.join(['python tools/sweep.py', str(settings.spec)] + (
         [f'--jobs {settings.jobs}'] if settings.jobs > 1 else []) + (
         [f"--baseline '{settings.baseline}'"] if settings.baseline is not None else []))
@@ -83,8 +102,10 @@ def write_page(spec: SweepSpec, summaries: List[Dict], missing: List[str],
             + f'\n![{spec.name}]({png.name})\n')
     atomic_write_text(text, out)
     plot(spec, summaries, png)
-    if plot_loss_curves(summaries, settings.work_root, out.with_name(f'{out.stem}_loss.png'),
-                        spec.name):
-        text += f'\n![{spec.name}: pretext loss]({out.stem}_loss.png)\n'
+    loss_png = out.with_name(f'{out.stem}_loss.png')
+    # from committed summaries the loss curves (in the runs' logs) are gone: keep the figure
+    if (plot_loss_curves(summaries, settings.work_root, loss_png, spec.name)
+            or (settings.report_only and loss_png.is_file())):
+        text += f'\n![{spec.name}: pretext loss]({loss_png.name})\n'
         atomic_write_text(text, out)
     return text

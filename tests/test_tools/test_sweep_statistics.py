@@ -140,3 +140,28 @@ def test_queue_shares_are_read_from_the_run_log_and_shown_per_point(tmp_path):
     assert 'share of queries with an older key of their own image' in lines[-1]
     without = table(spec, [{k: v for k, v in s.items() if 'share' not in k} for s in summaries])
     assert 'own-image' not in without
+
+
+def test_the_committed_summaries_rebuild_the_page_byte_for_byte(tmp_path, monkeypatch):
+    spec_path = _spec(tmp_path, seeds=[0, 1], sweep={'model.queue_len': [16, 32]})
+    for k, scores in {16: [10.0, 10.5], 32: [12.5, 13.5]}.items():
+        for seed, score in enumerate(scores):
+            _write_run(tmp_path / 'work', 'k', f'queue_len={k}_seed{seed}', {'model.queue_len': k},
+                       score, seed)
+    monkeypatch.setattr(sweep_runs.subprocess, 'call', lambda *a, **k: pytest.fail('trained'))
+    monkeypatch.setattr(sweep_experiment, 'count_dataset', lambda cfg: pytest.fail('counted'))
+    out = tmp_path / 'results' / 'k.md'
+    out.parent.mkdir()
+    args = [str(spec_path), '--report-only', '--baseline', '16', '--out', str(out)]
+    sweep_cli.sweep(sweep_cli.parse_args(args + ['--work-root', str(tmp_path / 'work')]))
+    committed = out.with_name('k_runs.json')
+    page, png = out.read_text(), out.with_suffix('.png').read_bytes()
+    assert [r['knn_top1'] for r in json.loads(committed.read_text())] == [10.0, 10.5, 12.5, 13.5]
+    out.unlink()
+    # the runs' folders are gone (work_dirs is not committed): the summaries beside the page
+    sweep_cli.sweep(sweep_cli.parse_args(args + ['--work-root', str(tmp_path / 'gone')]))
+    assert out.read_text() == page and out.with_suffix('.png').read_bytes() == png
+    committed.unlink()
+    with pytest.raises(FileNotFoundError, match='and no k_runs.json beside the page'):
+        sweep_experiment.run_sweep(sweep_experiment.SweepSettings(
+            spec=spec_path, out=out, report_only=True, work_root=tmp_path / 'gone'), print)
