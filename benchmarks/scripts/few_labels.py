@@ -1,24 +1,19 @@
 #!/usr/bin/env python
-"""The few-label study on real CIFAR-10, one command (after the pretraining below).
+"""The few-label study on real CIFAR-10 (the few-labels results page).
 
-Pretraining (the CPU comparison's settings, 1 epoch on 10,000 images; writes
-``work_dirs/fewlabel_pretrain/{mocov2,mocov1,simclr}/{config.py,epoch_1.pth}``)::
+Everything, pretraining included, is ``bash benchmarks/scripts/few_labels_study.sh``; this
+script is its study part, on the checkpoints under ``--pretrain-root`` (``NAME/config.py`` and
+``NAME/epoch_{--epochs}.pth``; ``random`` = the MoCo v2 config at random init). Features of
+the pool (``--subset-train 0``: the whole training split) and of the test split are
+extracted once per checkpoint and cached; linear probes / k-NN run on them.
 
-    flock /tmp/cpu_heavy.lock python benchmarks/scripts/compare_cpu.py --epochs 1 --subset 10000 \\
-        --batch-size 64 --bn-splits 4 --stem imagenet --optimizer adamw --lr 3e-4 --fast-aug \\
-        --jitter-strength 0.5 --gray-prob 0 --amp --algorithms mocov2 simclr mocov1 random \\
-        --work-root work_dirs/fewlabel_pretrain --results work_dirs/fewlabel_pretrain/results \\
-        --out work_dirs/fewlabel_pretrain/comparison.md
-
-The study (features cached once per checkpoint; linear probes / k-NN on them)::
-
-    flock /tmp/cpu_heavy.lock python benchmarks/scripts/few_labels.py --out-dir benchmarks/results/few_labels
-
-Parts: (a) accuracy vs label budget, linear probe and k-NN, every model, 3 seeds;
-(b) pseudo-labels: precision/coverage vs threshold of a MoCo v2 teacher and a SimCLR
-teacher, and the MoCo v2 student's gain from each; (c) the active-learning loop
-(tools/active_learning.py's library) on MoCo v2 features; (d) fine-tuning at one budget
-through tools/train_few_labels.py (``--finetune``).
+Parts (``--parts``): ``budgets``, accuracy against the label budget (linear probe and
+k-NN, every model, ``--seeds``); ``pseudo``, pseudo-label precision/coverage against the
+threshold for each ``--teachers`` and the MoCo v2 student's gain from each;
+``active``, the active-learning loop (tools/active_learning.py's library) on
+``--al-models`` features; and with ``--finetune``, fine-tuning through
+tools/{make_label_subset,pseudo_label,train_few_labels}.py per seed and budget. Results merge
+into ``--out-dir``/few_labels.json under a lock, so two parts may run side by side.
 """
 from __future__ import annotations
 
