@@ -101,6 +101,18 @@ def finetune_rows(result: dict) -> List[str]:
             rows.append(paired(f'{model}: fine-tune with - without pseudo-labels, {labels} labels',
                                [by[(model, 'finetune', labels, True, s)] for s in pseudo],
                                [by[(model, 'finetune', labels, False, s)] for s in pseudo]))
+            probed = [s for s in pseudo if (model, 'linear', labels, False, s) in by]
+            if probed:
+                rows.append(paired(f'{model}: fine-tune with pseudo-labels - linear probe, {labels} labels',
+                                   [by[(model, 'finetune', labels, True, s)] for s in probed],
+                                   [by[(model, 'linear', labels, False, s)] for s in probed]))
+    for labels in sorted({r['labels'] for r in runs}):
+        scores = {m: [t for (m2, k, n, p, _), t in sorted(by.items()) if (m2, k, n, p) == (m, 'finetune', labels, False)]
+                  for m in sorted({r['model'] for r in runs})}
+        for model in [m for m in scores if m != 'random' and scores[m]]:
+            if scores.get('random'):
+                rows.append(unpaired(f'fine-tune {model} - random init, {labels} labels',
+                                     scores[model], scores['random']))
     return rows
 
 

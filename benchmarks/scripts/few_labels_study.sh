@@ -30,6 +30,9 @@ for alg in ${ALGS:-mocov2 mocov1}; do
     echo "pretrain $alg: $(( $(date +%s) - start )) s" | tee -a $ROOT/timings.txt
   fi
   cp $ROOT/$alg/$(basename $cfg) $ROOT/$alg/config.py
+  # the checkpoint's k-NN (50k bank, 10k test), as the page states it
+  [ -f $ROOT/$alg/knn.json ] || $PY tools/benchmark.py $ROOT/$alg/config.py $ROOT/$alg/epoch_6.pth \
+      --knn --threads 1 --quiet --out $ROOT/$alg/knn.json
 done
 [ -n "$PRETRAIN_ONLY" ] && exit 0
 # one OpenMP thread per process from here on: two study processes share the two cores
