@@ -77,7 +77,8 @@ def run_one(spec: SweepSpec, run: SweepRun, work_root: Path, data_root: Optional
                    identity=identity, source=f'{spec.name}/{run.run_id}',
                    batch_size=cfg.train_dataloader.batch_size, train_wall_s=round(train_s, 1),
                    images_per_s=round(iters * cfg.train_dataloader.batch_size / train_s, 1),
-                   knn_top1=_knn_top1(result), knn_top5=_knn_top1(result, 'top5'), linear_top1=(result.get('linear') or {}).get('top1'),
+                   knn_top1=_knn_score(result), knn_top5=_knn_score(result, 'top5'),
+                   linear_top1=(result.get('linear') or {}).get('top1'),
                    **queue_diagnostics(folder))
     atomic_write_text(json.dumps(summary, indent=2) + '\n', summary_path)
     return summary
@@ -144,9 +145,11 @@ def queue_diagnostics(folder: Path) -> Dict[str, float]:
     return {key.split('/')[1]: round(sum(v) / len(v), 4) for key, v in values.items() if v}
 
 
-def _knn_top1(result: Dict, key: str = 'top1') -> Optional[float]:
+def _knn_score(result: Dict, key: str = 'top1') -> Optional[float]:
+    """The first k-NN result's ``key`` (top1 / top5), ``None`` without one."""
     knn = result.get('knn') or {}
-    return float(next(iter(knn.values()))[key]) if knn else None
+    value = next(iter(knn.values())).get(key) if knn else None
+    return None if value is None else float(value)
 
 
 def _run_logged(command: List[str], log_path: Path, run_id: str) -> None:
