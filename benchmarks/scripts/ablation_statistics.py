@@ -81,12 +81,14 @@ def page(data) -> str:
         n = min(len(a), len(b)) if len(b) > 1 else len(a)
         lines.append(f'| {first} | {second} | {difference:+.2f} | {low_high} | {p_text} | '
                      f'{verdict(interval, n)} |')
-    slope, low, high, p, n = trend(points, data['trend'])
-    lines += ['', f"## {data['trend']['label']}", '',
-              f'Least-squares slope over the {n} runs: **{slope:+.2f} points per doubling**, '
-              f'95 % interval [{low:+.2f}, {high:+.2f}], p = {p:.4f}; '
-              + ('the interval excludes 0.' if high < 0 or low > 0 else
-                 f'no trend detected at n = {n}.'), '']
+    # one trend, or a list of them (e.g. the K sweep with and without own-image masking)
+    for spec in data['trend'] if isinstance(data['trend'], list) else [data['trend']]:
+        slope, low, high, p, n = trend(points, spec)
+        lines += ['', f"## {spec['label']}", '',
+                  f'Least-squares slope over the {n} runs: **{slope:+.2f} points per doubling**, '
+                  f'95 % interval [{low:+.2f}, {high:+.2f}], p = {p:.4f}; '
+                  + ('the interval excludes 0.' if high < 0 or low > 0 else
+                     f'no trend detected at n = {n}.'), '']
     return '\n'.join(lines)
 
 
