@@ -92,6 +92,21 @@ class BaseSelfSupervisor(BaseModel):
         """
         return dict(self._momentum_settings)
 
+    @staticmethod
+    def image_indices(data_samples: Optional[dict], device: torch.device,
+                      needed_by: Optional[str] = None, fix: str = '') -> Optional[torch.Tensor]:
+        """The ``N`` dataset indices of the batch's images (``data_samples['idx']``).
+
+        ``None`` when the batch has none, unless ``needed_by`` names what needs them: then a
+        one-line error (``fix`` is appended to it).
+        """
+        if isinstance(data_samples, dict) and 'idx' in data_samples:
+            return torch.as_tensor(data_samples['idx'], device=device).long().view(-1)
+        if needed_by:
+            raise ValueError(f"{needed_by} needs the image indices (data_samples['idx']); use a "
+                             f'dataset of moco_plugin, whose items carry them{fix}')
+        return None
+
     def required_hooks(self) -> List[str]:
         """Type names of the hooks a training run of this model cannot do without."""
         needed = []

@@ -74,7 +74,7 @@ class MemoryBankContrast(BaseSelfSupervisor):
             data = self.data_preprocessor(data, True)
             views, samples = data['inputs'], data['data_samples']
             view = views[0] if isinstance(views, (list, tuple)) else views
-            indices = self._indices(samples, view)
+            indices = self.image_indices(samples, view.device, 'MemoryBankContrast')
             written += self.bank.fill(indices, F.normalize(self.neck(self.backbone(view)).float(), dim=1))
         for name, buf in self.named_buffers():
             if name in kept:
@@ -82,17 +82,10 @@ class MemoryBankContrast(BaseSelfSupervisor):
         self.bank.filled.fill_(True)
         return written
 
-    @staticmethod
-    def _indices(data_samples, view: torch.Tensor) -> torch.Tensor:
-        if not isinstance(data_samples, dict) or 'idx' not in data_samples:
-            raise ValueError('MemoryBankContrast needs the image indices (data_samples["idx"]); '
-                             'use a dataset of moco_plugin, whose items carry them')
-        return torch.as_tensor(data_samples['idx'], device=view.device).long().view(-1)
-
     def loss(self, inputs: List[torch.Tensor], data_samples: Optional[dict] = None
              ) -> Dict[str, torch.Tensor]:
         """InfoNCE of the query against its bank entry and ``K`` other entries; stage the query."""
-        indices = self._indices(data_samples, inputs[0])
+        indices = self.image_indices(data_samples, inputs[0].device, 'MemoryBankContrast')
         query = F.normalize(self.neck(self.backbone(inputs[0])).float(), dim=1)
         positive = self.bank.features[indices]
         negatives = self.bank.sample_negatives(indices, self.num_negatives)

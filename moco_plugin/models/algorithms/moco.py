@@ -147,7 +147,9 @@ class MoCo(BaseSelfSupervisor):
         """
         self._check_views(inputs, 2, 'MoCo')
         view_1, view_2 = inputs[0], inputs[1]
-        image_indices = self._image_indices(data_samples, view_1)
+        needed_by = 'model.mask_own_negatives' if self.mask_own_negatives else None
+        image_indices = self.image_indices(data_samples, view_1.device, needed_by,
+                                           fix=', or set model.mask_own_negatives=False')
         negatives = self.queue.features
         mask = self.queue.negative_mask(image_indices, self.mask_own_negatives)
         query_1 = self.encode_query(view_1)
@@ -164,14 +166,3 @@ class MoCo(BaseSelfSupervisor):
         if image_indices is not None:  # before this step's keys are written
             out['queue/own_image_share'] = self.queue.own_image_share(image_indices)
         return out
-
-    def _image_indices(self, data_samples: Optional[dict], view: torch.Tensor
-                       ) -> Optional[torch.Tensor]:
-        """The ``N`` dataset indices of the batch's images (``data_samples['idx']``), if given."""
-        if isinstance(data_samples, dict) and 'idx' in data_samples:
-            return torch.as_tensor(data_samples['idx'], device=view.device).long().view(-1)
-        if self.mask_own_negatives:
-            raise ValueError('model.mask_own_negatives needs the image indices '
-                             "(data_samples['idx']); use a dataset of moco_plugin, whose items "
-                             'carry them, or set model.mask_own_negatives=False')
-        return None

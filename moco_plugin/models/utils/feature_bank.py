@@ -70,10 +70,7 @@ class FeatureBank(nn.Module):
         """Move the staged images' entries toward their new features. Returns how many."""
         if not self._staged:
             return 0
-        indices, features = self._staged.pop()
-        if dist.get_world_size() > 1:
-            indices = torch.cat(dist.all_gather(indices.contiguous()))
-            features = torch.cat(dist.all_gather(features.contiguous()))
+        indices, features = self._gathered(*self._staged.pop())
         mixed = self.momentum * self.features[indices] + (1 - self.momentum) * features.to(self.features.dtype)
         self.features.index_copy_(0, indices, F.normalize(mixed, dim=1))
         return indices.numel()
@@ -83,8 +80,14 @@ class FeatureBank(nn.Module):
         """Overwrite the entries ``indices`` with ``features`` (normalised, no momentum), the
         same on every rank (gathered). Returns how many entries were written."""
         self.check_indices(indices)
+        indices, features = self._gathered(indices, features)
+        self.features.index_copy_(0, indices, F.normalize(features.to(self.features.dtype), dim=1))
+        return indices.numel()
+
+    @staticmethod
+    def _gathered(indices: torch.Tensor, features: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Every rank's ``indices`` and ``features``, in rank order (as given on one process)."""
         if dist.get_world_size() > 1:
             indices = torch.cat(dist.all_gather(indices.contiguous()))
             features = torch.cat(dist.all_gather(features.contiguous()))
-        self.features.index_copy_(0, indices, F.normalize(features.to(self.features.dtype), dim=1))
-        return indices.numel()
+        return indices, features
