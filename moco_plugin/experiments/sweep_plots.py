@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, Iterator, List
 
 from moco_plugin.experiments.sweep_spec import VARIANT, SweepSpec
 from moco_plugin.evaluation.statistics import summarize
@@ -51,14 +51,18 @@ def plot(spec: SweepSpec, summaries: List[Dict], path: Path) -> None:
     plt.close(fig)
 
 
-def training_losses(run_folder: Path) -> List[tuple]:
-    """(iteration, loss) pairs MMEngine logged for a run (``*/vis_data/scalars.json``)."""
-    points = []
+def logged_records(run_folder: Path) -> Iterator[Dict]:
+    """Every record MMEngine logged for a run (``*/vis_data/scalars.json``), in file order."""
     for scalars in sorted(run_folder.glob('*/vis_data/scalars.json')):
         for line in scalars.read_text().splitlines():
-            record = json.loads(line) if line.strip() else {}
-            if 'loss' in record and 'iter' in record:
-                points.append((int(record['iter']), float(record['loss'])))
+            if line.strip():
+                yield json.loads(line)
+
+
+def training_losses(run_folder: Path) -> List[tuple]:
+    """(iteration, loss) pairs MMEngine logged for a run (``*/vis_data/scalars.json``)."""
+    points = [(int(record['iter']), float(record['loss'])) for record in logged_records(run_folder)
+              if 'loss' in record and 'iter' in record]
     return sorted(dict(points).items())  # a resumed run logs its epochs once more
 
 

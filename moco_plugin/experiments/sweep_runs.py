@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 from moco_plugin.engine.train_config import set_data_root
+from moco_plugin.experiments.sweep_plots import logged_records
 from moco_plugin.experiments.sweep_spec import SweepRun, SweepSpec, run_config
 from moco_plugin.registry import DATASETS
 from moco_plugin.utils.atomic_io import atomic_write_text
@@ -136,12 +137,10 @@ def queue_diagnostics(folder: Path) -> Dict[str, float]:
     share of slots not written yet), read from the run's ``vis_data/scalars.json``.
     Empty for a model that logs none."""
     values: Dict[str, List[float]] = {key: [] for key in QUEUE_SCALARS}
-    for path in sorted(folder.glob('*/vis_data/scalars.json')):
-        for line in path.read_text().splitlines():
-            record = json.loads(line) if line.strip() else {}
-            for key in QUEUE_SCALARS:
-                if key in record:
-                    values[key].append(float(record[key]))
+    for record in logged_records(folder):
+        for key in QUEUE_SCALARS:
+            if key in record:
+                values[key].append(float(record[key]))
     return {key.split('/')[1]: round(sum(v) / len(v), 4) for key, v in values.items() if v}
 
 

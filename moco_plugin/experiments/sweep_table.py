@@ -48,6 +48,7 @@ def table(spec: SweepSpec, summaries: List[Dict], baseline: Optional[str] = None
     keys = spec.value_keys
     momentum = 'model.momentum' in keys
     groups = grouped_runs(spec, summaries)
+    shares = [name for name in QUEUE_SHARES if any(name in r for r in summaries)]
     base_scores = None
     if baseline is not None:
         check_baseline(spec, [run.values for run in expand(spec)], baseline)
@@ -60,7 +61,7 @@ def table(spec: SweepSpec, summaries: List[Dict], baseline: Optional[str] = None
         [f'Δ vs {baseline}', 'Welch p'] if baseline is not None else []) + [
         'iterations', 'images/s', 'train wall s'] + (
         ['1/(1-m)', '1/(1-m) / iterations'] if momentum else []) + [
-        title for name, title in QUEUE_SHARES.items() if any(name in r for r in summaries)]
+        QUEUE_SHARES[name] for name in shares]
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for values, rows in groups:
         scores = _scores(rows)
@@ -86,12 +87,10 @@ def table(spec: SweepSpec, summaries: List[Dict], baseline: Optional[str] = None
             m = float(values['model.momentum'])
             horizon = math.inf if m >= 1 else 1 / (1 - m)
             cells += [f'{horizon:.0f}', f'{horizon / max(rows[0]["iters"], 1):.3g}']
-        for name in QUEUE_SHARES:
-            if any(name in r for r in summaries):
-                shares = [r[name] for r in rows if name in r]
-                cells.append(f'{statistics.mean(shares):.3f}' if shares else '-')
+        for name in shares:
+            values = [r[name] for r in rows if name in r]
+            cells.append(f'{statistics.mean(values):.3f}' if values else '-')
         lines.append('| ' + ' | '.join(cells) + ' |')
-    shares = any(name in r for r in summaries for name in QUEUE_SHARES)
     note = ('\nn: runs (seeds) per point; 95 % interval: Student t with n - 1 degrees of freedom'
             ' ("-" for n = 1)' + ('; Δ and Welch p: the point minus the baseline, '
                                   "Welch's t-test (unequal variances)" if baseline else '') + (
