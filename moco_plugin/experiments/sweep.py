@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from moco_plugin.experiments.sweep_plots import plot, plot_loss_curves
-from moco_plugin.experiments.sweep_runs import Say, count_dataset, finished_runs, run_one
+from moco_plugin.experiments.sweep_runs import (Say, adopt_committed, count_dataset, finished_runs,
+                                                run_one)
 from moco_plugin.experiments.sweep_spec import SweepRun, SweepSpec, check_runs, expand, load_spec
 from moco_plugin.experiments.sweep_table import check_baseline, table
 from moco_plugin.utils.atomic_io import atomic_write_text
@@ -36,24 +37,29 @@ class SweepSettings:
 
 def run_sweep(settings: SweepSettings, say: Say) -> List[Dict]:
     """Check, run (or with ``report_only`` collect) every run and write the page; ``say``
-    gets the progress lines and the page. Returns the runs' summaries ([] for a dry run)."""
+    gets the progress lines and the page. Returns the runs' summaries ([] for a dry run).
+
+    ``settings.seeds`` chooses the seeds to train now; the page shows every seed of the spec
+    (and those chosen) that has a result: in the work root, as another spec's twin, or in the
+    summaries committed beside the page when they were made with the same config
+    (:func:`.sweep_runs.adopt_committed`), so adding a seed keeps the earlier ones."""
     spec = load_spec(settings.spec)
     if settings.seeds:
-        spec.seeds = list(settings.seeds)
+        spec.seeds = sorted(set(spec.seeds) | set(settings.seeds))
     runs = expand(spec)
-    problems = check_runs(spec, runs, count_dataset)
+    chosen = [r for r in runs if not settings.seeds or r.seed in settings.seeds]
+    problems = check_runs(spec, chosen, count_dataset)
     if problems:
         raise ValueError(f'{len(problems)} invalid run(s), none started: ' + '; '.join(problems))
     if settings.baseline is not None:
         check_baseline(spec, [r.values for r in runs], settings.baseline)
-    say(f'{spec.name}: {len(runs)} runs ({len(spec.seeds)} seed(s) each)')
+    say(f'{spec.name}: {len(chosen)} runs ({len(settings.seeds or spec.seeds)} seed(s) each)')
     if settings.dry_run:
-        say('\n'.join(f'{r.run_id}: {" ".join(r.as_cli_options())}' for r in runs))
+        say('\n'.join(f'{r.run_id}: {" ".join(r.as_cli_options())}' for r in chosen))
         return []
-    missing: List[str] = []
+    committed = summaries_path(page_path(spec, settings))
     if settings.report_only:
         summaries, missing = finished_runs(spec, runs, settings.work_root, settings.data_root)
-        committed = summaries_path(page_path(spec, settings))
         if not summaries and committed.is_file():  # the page's own summaries, committed beside it
             say(f'{spec.name}: no finished run under {settings.work_root}; the page from {committed}')
             summaries = json.loads(committed.read_text())
@@ -63,7 +69,13 @@ def run_sweep(settings: SweepSettings, say: Say) -> List[Dict]:
             raise FileNotFoundError(f'no finished run of {spec.name} under {settings.work_root} '
                                     f'and no {committed.name} beside the page')
     else:
-        summaries = _run_all(spec, runs, settings, say)
+        if committed.is_file():
+            adopted = adopt_committed(spec, runs, json.loads(committed.read_text()),
+                                      settings.work_root, settings.data_root)
+            if adopted:
+                say(f'{spec.name}: {len(adopted)} run(s) from {committed}: {", ".join(adopted)}')
+        _run_all(spec, chosen, settings, say)
+        summaries, missing = finished_runs(spec, runs, settings.work_root, settings.data_root)
     say(write_page(spec, summaries, missing, settings))
     return summaries
 

@@ -103,6 +103,25 @@ def finished_runs(spec: SweepSpec, runs: List[SweepRun], work_root: Path,
     return done, missing
 
 
+def adopt_committed(spec: SweepSpec, runs: List[SweepRun], committed: List[Dict],
+                    work_root: Path, data_root: Optional[str] = None) -> List[str]:
+    """Write the committed summaries (``NAME_runs.json``) of runs that have no result in the
+    work root as their ``run.json``, where the run's config is still the one they were made
+    with (same identity: config, precision, benchmark arguments, data root); a summary made
+    with another config is left out, so that run trains again. Returns the adopted run ids."""
+    by_id = {s.get('run_id'): s for s in committed}
+    adopted = []
+    for run in runs:
+        summary = by_id.get(run.run_id)
+        path = work_root / spec.name / run.run_id / 'run.json'
+        if summary is None or path.is_file() or summary.get('identity') != run_identity(
+                run_config(spec, run), spec, data_root):
+            continue
+        atomic_write_text(json.dumps(summary, indent=2) + '\n', path)
+        adopted.append(run.run_id)
+    return adopted
+
+
 def run_identity(cfg, spec: SweepSpec, data_root: Optional[str]) -> str:
     """Hash of everything that decides a run's result: the merged config, precision, the
     benchmark's arguments and the data; equal across specs (e.g. the momentum sweep's m=0.99

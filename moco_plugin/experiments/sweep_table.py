@@ -1,5 +1,6 @@
 """The table of a sweep page: per point n, mean, std and 95 % t-interval of k-NN top-1 over
-seeds; with a baseline point, each point's difference to it and Welch's p-value."""
+seeds; with a baseline point, each point's difference to it, the difference's 95 % Welch
+interval and Welch's p-value."""
 from __future__ import annotations
 
 import math
@@ -8,7 +9,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from moco_plugin.experiments.sweep_plots import grouped_runs
 from moco_plugin.experiments.sweep_spec import SweepSpec, expand
-from moco_plugin.evaluation.statistics import summarize, welch_test
+from moco_plugin.evaluation.statistics import summarize, welch_interval, welch_test
 
 # run means of MoCo's queue scalars (sweep_runs.queue_diagnostics) and their column names
 QUEUE_SHARES = {'own_image_share': 'own-image share', 'initial_fill_share': 'initial-fill share'}
@@ -42,6 +43,10 @@ def _pvalue(p: Optional[float]) -> str:
     return '-' if p is None else (f'{p:.2g}' if p >= 0.001 else f'{p:.1e}')
 
 
+def _interval(bounds: Optional[Sequence[float]]) -> str:
+    return '-' if bounds is None else f'[{bounds[0]:+.2f}, {bounds[1]:+.2f}]'
+
+
 def table(spec: SweepSpec, summaries: List[Dict], baseline: Optional[str] = None) -> str:
     """Markdown, one row per combination of values. ``n`` counts the runs with a k-NN score;
     with one run, std and interval are '-'."""
@@ -58,7 +63,7 @@ def table(spec: SweepSpec, summaries: List[Dict], baseline: Optional[str] = None
             raise ValueError(f'--baseline {baseline!r}: that point has no finished run with a '
                              'k-NN score yet; run it first or choose another baseline')
     head = keys + ['n', 'k-NN top-1 mean', 'std', '95 % interval', 'per seed'] + (
-        [f'Δ vs {baseline}', 'Welch p'] if baseline is not None else []) + [
+        [f'Δ vs {baseline}', 'Δ 95 % interval', 'Welch p'] if baseline is not None else []) + [
         'iterations', 'images/s', 'train wall s'] + (
         ['1/(1-m)', '1/(1-m) / iterations'] if momentum else []) + [
         QUEUE_SHARES[name] for name in shares]
@@ -75,12 +80,13 @@ def table(spec: SweepSpec, summaries: List[Dict], baseline: Optional[str] = None
             cells += ['-', '-', '-', '-']
         if base_scores is not None:
             if baseline in point_labels(keys, values):
-                cells += ['baseline', '-']
+                cells += ['baseline', '-', '-']
             elif scores:
                 difference, p = welch_test(scores, base_scores)
-                cells += [f'{difference:+.2f}', _pvalue(p)]
+                cells += [f'{difference:+.2f}', _interval(welch_interval(scores, base_scores)),
+                          _pvalue(p)]
             else:
-                cells += ['-', '-']
+                cells += ['-', '-', '-']
         cells += [str(rows[0]['iters']), f'{statistics.mean(r["images_per_s"] for r in rows):.0f}',
                   f'{statistics.mean(r["train_wall_s"] for r in rows):.0f}']
         if momentum:
@@ -92,8 +98,9 @@ def table(spec: SweepSpec, summaries: List[Dict], baseline: Optional[str] = None
             cells.append(f'{statistics.mean(values):.3f}' if values else '-')
         lines.append('| ' + ' | '.join(cells) + ' |')
     note = ('\nn: runs (seeds) per point; 95 % interval: Student t with n - 1 degrees of freedom'
-            ' ("-" for n = 1)' + ('; Δ and Welch p: the point minus the baseline, '
-                                  "Welch's t-test (unequal variances)" if baseline else '') + (
+            ' ("-" for n = 1)' + ('; Δ, its 95 % interval and Welch p: the point minus the '
+                                  "baseline, Welch's t-test (unequal variances; a difference is a "
+                                  'finding only where its interval excludes 0)' if baseline else '') + (
                 '; own-image / initial-fill share: mean over the logged training steps of the '
                 "share of queries with an older key of their own image in MoCo's queue, and of "
                 'the queue slots not yet written (random or empty initial fill)' if shares else '')

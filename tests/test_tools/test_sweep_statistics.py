@@ -36,17 +36,20 @@ def test_report_only_with_a_baseline_shows_intervals_and_welch_p(tmp_path, monke
     lines = out.read_text().splitlines()
     head = next(ln for ln in lines if ln.startswith('| model.queue_len'))
     assert head == ('| model.queue_len | n | k-NN top-1 mean | std | 95 % interval | per seed | Δ vs 16 | '
-                    'Welch p | iterations | images/s | train wall s |')
+                    'Δ 95 % interval | Welch p | iterations | images/s | train wall s |')
     rows = {ln.split(' | ')[0][2:]: ln.split(' | ') for ln in lines if ln[:5] in ('| 16 ', '| 32 ', '| 64 ')}
     # 32 vs 16: means 13.0 and 10.25, Welch p = 0.0693 (scipy.stats.ttest_ind, equal_var=False)
-    p = stats.ttest_ind(scores[32], scores[16], equal_var=False).pvalue
+    welch = stats.ttest_ind(scores[32], scores[16], equal_var=False)
+    p, (low, high) = welch.pvalue, welch.confidence_interval(0.95)
     assert round(p, 4) == 0.0693
     half = stats.t.ppf(0.975, 1) * stats.tstd(scores[32]) / 2 ** 0.5
-    assert rows['32'][1:8] == ['2', '13.00', '0.71', f'[{13 - half:.2f}, {13 + half:.2f}]',
-                               '12.50 / 13.50', '+2.75', f'{p:.2g}']
-    assert rows['32'][4] == '[6.65, 19.35]' and rows['32'][7] == '0.069'
-    assert rows['16'][6:8] == ['baseline', '-']
-    assert rows['64'][1:8] == ['1', '11.00', '-', '-', '11.00', '+0.75', '-']  # one seed: no test
+    assert rows['32'][1:9] == ['2', '13.00', '0.71', f'[{13 - half:.2f}, {13 + half:.2f}]',
+                               '12.50 / 13.50', '+2.75', f'[{low:+.2f}, {high:+.2f}]', f'{p:.2g}']
+    # by hand: se = sqrt(0.5 / 2 + 0.125 / 2) = 0.559, Welch-Satterthwaite df = 1.47,
+    # t(0.975, 1.47) = 6.19: 2.75 -+ 3.46
+    assert rows['32'][4] == '[6.65, 19.35]' and rows['32'][7:9] == ['[-0.71, +6.21]', '0.069']
+    assert rows['16'][6:9] == ['baseline', '-', '-']
+    assert rows['64'][1:9] == ['1', '11.00', '-', '-', '11.00', '+0.75', '-', '-']  # one seed: no test
     assert "--baseline '16'" in out.read_text() and 'Student t with n - 1' in out.read_text()
     assert 'Not run yet: queue_len=64_seed1.' in out.read_text()
     from moco_plugin.experiments.sweep_plots import interval_points
@@ -67,7 +70,7 @@ def test_an_unknown_baseline_is_a_one_line_error_before_any_run(tmp_path, monkey
     spec = load_spec(spec_path)
     summaries = [dict(values=r.values, knn_top1=v, iters=4, images_per_s=1.0, train_wall_s=1.0)
                  for r, v in zip(expand(spec), (20.0, 21.0))]
-    assert '| 64 | 1 | 21.00 | - | - | 21.00 | baseline | - |' in table(
+    assert '| 64 | 1 | 21.00 | - | - | 21.00 | baseline | - | - |' in table(
         spec, summaries, 'queue_len=64')
     with pytest.raises(ValueError, match="--baseline '64': that point has no finished run"):
         table(spec, summaries[:1], '64')
@@ -165,3 +168,63 @@ def test_the_committed_summaries_rebuild_the_page_byte_for_byte(tmp_path, monkey
     with pytest.raises(FileNotFoundError, match='and no k_runs.json beside the page'):
         sweep_experiment.run_sweep(sweep_experiment.SweepSettings(
             spec=spec_path, out=out, report_only=True, work_root=tmp_path / 'gone'), print)
+
+
+def _fake_training(tmp_path, monkeypatch, trained):
+    """run_one that 'trains' by writing a summary with k-NN 30 + seed (and records the run)."""
+    def run_one(spec, run, work_root, data_root, say):
+        trained.append(run.run_id)
+        summary = dict(run_id=run.run_id, values=run.values, seed=run.seed, iters=4, batch_size=16,
+                       train_wall_s=1.0, images_per_s=64.0, knn_top1=30.0 + run.seed,
+                       linear_top1=None, source=f'{spec.name}/{run.run_id}',
+                       identity=sweep_runs.run_identity(sweep_runs.run_config(spec, run), spec,
+                                                        data_root))
+        path = work_root / spec.name / run.run_id / 'run.json'
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(summary))
+        return summary
+    monkeypatch.setattr(sweep_experiment, 'run_one', run_one)
+    monkeypatch.setattr(sweep_experiment, 'count_dataset', lambda cfg: 64)
+
+
+def test_adding_a_seed_keeps_the_committed_runs_of_the_other_seeds(tmp_path, monkeypatch):
+    # The page's runs were committed (k_runs.json) and their folders are gone; '--seeds 1'
+    # trains seed 1 only, and the page and its summaries still hold seed 0 (was: seed 1 alone).
+    spec_path = _spec(tmp_path, seeds=[0, 1], sweep={'model.queue_len': [16, 32]})
+    out = tmp_path / 'results' / 'k.md'
+    trained = []
+    _fake_training(tmp_path, monkeypatch, trained)
+    first = sweep_experiment.SweepSettings(spec=spec_path, out=out, seeds=[0],
+                                           work_root=tmp_path / 'work1')
+    sweep_experiment.run_sweep(first, lambda _: None)
+    assert trained == ['queue_len=16_seed0', 'queue_len=32_seed0']
+    assert 'Not run yet: queue_len=16_seed1, queue_len=32_seed1.' in out.read_text()
+    committed = json.loads(out.with_name('k_runs.json').read_text())
+    # one committed summary made with another config (e.g. before a code change) is retrained
+    committed[1]['identity'] = 'stale'
+    out.with_name('k_runs.json').write_text(json.dumps(committed))
+    trained.clear()
+    said = []
+    second = sweep_experiment.SweepSettings(spec=spec_path, out=out, seeds=[1], baseline='16',
+                                            work_root=tmp_path / 'work2')
+    summaries = sweep_experiment.run_sweep(second, said.append)
+    assert trained == ['queue_len=16_seed1', 'queue_len=32_seed1']
+    assert said[1] == f"k: 1 run(s) from {out.with_name('k_runs.json')}: queue_len=16_seed0"
+    assert [s['run_id'] for s in summaries] == [
+        'queue_len=16_seed0', 'queue_len=16_seed1', 'queue_len=32_seed1']
+    page = out.read_text()
+    assert '| 16 | 2 | 30.50 |' in page and '| 32 | 1 | 31.00 |' in page
+    assert 'Not run yet: queue_len=32_seed0.' in page
+    assert [s['run_id'] for s in json.loads(out.with_name('k_runs.json').read_text())] == [
+        'queue_len=16_seed0', 'queue_len=16_seed1', 'queue_len=32_seed1']
+
+
+def test_seeds_beyond_the_specs_are_added_to_its_page(tmp_path, monkeypatch):
+    spec_path = _spec(tmp_path, seeds=[0], sweep={'model.queue_len': [16]})
+    trained = []
+    _fake_training(tmp_path, monkeypatch, trained)
+    settings = sweep_experiment.SweepSettings(spec=spec_path, out=tmp_path / 'k.md', seeds=[0, 3],
+                                              work_root=tmp_path / 'work')
+    summaries = sweep_experiment.run_sweep(settings, lambda _: None)
+    assert trained == ['queue_len=16_seed0', 'queue_len=16_seed3']
+    assert [s['knn_top1'] for s in summaries] == [30.0, 33.0]
