@@ -44,7 +44,11 @@ def _pvalue(p: Optional[float]) -> str:
 
 
 def _interval(bounds: Optional[Sequence[float]]) -> str:
-    return '-' if bounds is None else f'[{bounds[0]:+.2f}, {bounds[1]:+.2f}]'
+    """The difference's interval, in bold where it excludes 0 (a finding)."""
+    if bounds is None:
+        return '-'
+    text = f'[{bounds[0]:+.2f}, {bounds[1]:+.2f}]'
+    return f'**{text}**' if bounds[0] > 0 or bounds[1] < 0 else text
 
 
 def table(spec: SweepSpec, summaries: List[Dict], baseline: Optional[str] = None) -> str:
@@ -99,8 +103,9 @@ def table(spec: SweepSpec, summaries: List[Dict], baseline: Optional[str] = None
         lines.append('| ' + ' | '.join(cells) + ' |')
     note = ('\nn: runs (seeds) per point; 95 % interval: Student t with n - 1 degrees of freedom'
             ' ("-" for n = 1)' + ('; Δ, its 95 % interval and Welch p: the point minus the '
-                                  "baseline, Welch's t-test (unequal variances; a difference is a "
-                                  'finding only where its interval excludes 0)' if baseline else '') + (
+                                  "baseline, Welch's t-test (unequal variances); a difference is a "
+                                  'finding only where its interval excludes 0 (in bold), otherwise no '
+                                  'difference is detected at these n' if baseline else '') + (
                 '; own-image / initial-fill share: mean over the logged training steps of the '
                 "share of queries with an older key of their own image in MoCo's queue, and of "
                 'the queue slots not yet written (random or empty initial fill)' if shares else '')

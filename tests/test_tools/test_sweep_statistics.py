@@ -74,6 +74,14 @@ def test_an_unknown_baseline_is_a_one_line_error_before_any_run(tmp_path, monkey
         spec, summaries, 'queue_len=64')
     with pytest.raises(ValueError, match="--baseline '64': that point has no finished run"):
         table(spec, summaries[:1], '64')
+    # an interval that excludes 0 is a finding, in bold: 14.1 - 10.25, Welch df = 1.28
+    two = [dict(values=r.values, knn_top1=v, iters=4, images_per_s=1.0, train_wall_s=1.0)
+           for r, v in zip(expand(load_spec(_spec(tmp_path, seeds=[0, 1]))),
+                           (10.0, 10.5, 14.0, 14.2))]
+    from scipy import stats
+    low, high = stats.ttest_ind([14.0, 14.2], [10.0, 10.5], equal_var=False).confidence_interval()
+    assert low > 0 and f'| +3.85 | **[{low:+.2f}, {high:+.2f}]** |' in table(spec, two, '32')
+    assert 'excludes 0 (in bold), otherwise no difference is detected' in table(spec, two, '32')
 
 
 def test_a_queue_above_the_set_fraction_of_the_training_set_is_refused(tmp_path):
