@@ -8,8 +8,10 @@
 #
 #   MOCO_DATA_ROOT=/abs/path/to/cifar10 bash benchmarks/scripts/ablations_decisive.sh [STEP ...]
 #
-# The data root is part of each run's identity (the committed summaries were made with
-# /work/shared/datasets/cifar10): use the same absolute path to extend them.
+# The data root's absolute path is part of each run's identity: a committed summary counts as
+# finished only where the run reads the same path (a fresh machine with CIFAR-10 elsewhere
+# retrains). Steps run for the committed pages: momentum3 queue_age2 shuffle bank2 queue_age3
+# masked3 (bank3 and momentum5 not run).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PY:-.venv/bin/python}
