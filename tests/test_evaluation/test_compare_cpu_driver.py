@@ -1,17 +1,14 @@
 """benchmarks/scripts/compare_cpu.py applies one budget to every algorithm (the full run is the lead's)."""
-import importlib.util
 
 import pytest
 
 from tests.conftest import REPO_ROOT
+from tests.helpers.scripts import load_script
 
 
 @pytest.fixture(scope='module')
 def driver():
-    spec = importlib.util.spec_from_file_location('compare_cpu', REPO_ROOT / 'benchmarks/scripts/compare_cpu.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('compare_cpu')
 
 
 def test_every_algorithm_gets_the_same_budget(driver, tmp_path):

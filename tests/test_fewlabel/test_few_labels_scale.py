@@ -1,21 +1,16 @@
 """benchmarks/scripts/few_labels_scale.py at a tiny scale (the full run: benchmarks/results/few_labels/scale.md)."""
-import importlib.util
 import json
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.helpers.scripts import load_script
 
 TINY = ['--n', '3000', '--dim', '16', '--classes', '20', '--budget', '60', '--noise', '0.5']
 
 
 @pytest.fixture(scope='module')
 def scale():
-    spec = importlib.util.spec_from_file_location('few_labels_scale',
-                                                  REPO_ROOT / 'benchmarks/scripts/few_labels_scale.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('few_labels_scale')
 
 
 def test_every_strategy_is_timed_measured_and_checked(scale, tmp_path, capsys):

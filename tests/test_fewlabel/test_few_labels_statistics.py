@@ -1,20 +1,15 @@
 """benchmarks/scripts/few_labels_statistics.py: the few-labels page's intervals, checked
 against scipy on fixed per-seed numbers."""
-import importlib.util
 
 import pytest
 from scipy import stats
 
-from tests.conftest import REPO_ROOT
+from tests.helpers.scripts import load_script
 
 
 @pytest.fixture(scope='module')
 def statistics_script():
-    spec = importlib.util.spec_from_file_location(
-        'few_labels_statistics', REPO_ROOT / 'benchmarks/scripts/few_labels_statistics.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('few_labels_statistics')
 
 
 def _cells(row):

@@ -1,23 +1,19 @@
 """benchmarks/scripts/ablation_statistics.py: points read from committed run summaries,
 comparisons checked against scipy, and the committed statistics page rebuilt byte for byte."""
-import importlib.util
 import json
 
 import pytest
 from scipy import stats
 
 from tests.conftest import REPO_ROOT
+from tests.helpers.scripts import load_script
 
 ABLATIONS = REPO_ROOT / 'benchmarks' / 'results' / 'ablations'
 
 
 @pytest.fixture(scope='module')
 def script():
-    spec = importlib.util.spec_from_file_location(
-        'ablation_statistics', REPO_ROOT / 'benchmarks/scripts/ablation_statistics.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('ablation_statistics')
 
 
 def _runs(folder, rows):

@@ -7,6 +7,7 @@ from mmengine.config import Config
 
 from moco_plugin.utils import safe_torch_load
 from tests.conftest import REPO_ROOT, run_tool
+from tests.helpers.scripts import load_script
 
 CONFIG = 'configs/mocov2/mocov2_resnet18_1xb64-adamw-coslr-6e_cifar10-cpu.py'
 TINY = ['train_dataloader.batch_size=16', 'train_dataloader.dataset.subset_size=32',
@@ -52,10 +53,7 @@ COMPARISON_ARGS = ['--epochs', '6', '--subset', '0', '--batch-size', '64', '--bn
     ('mocov1', 'configs/mocov1/mocov1_resnet18_1xb64-adamw-steplr-6e_cifar10-cpu.py')])
 def test_config_trains_what_the_comparison_trained(algorithm, config, tmp_path):
     """The model zoo's reproduce command for a comparison checkpoint uses this config."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('compare_cpu', REPO_ROOT / 'benchmarks/scripts/compare_cpu.py')
-    driver = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(driver)
+    driver = load_script('compare_cpu')
     compared = driver.budget_config(algorithm, driver.parse_args(
         ['--data-root', str(tmp_path), *COMPARISON_ARGS]))
     cfg = Config.fromfile(str(REPO_ROOT / config))
