@@ -28,7 +28,8 @@ sys.path.insert(0, REPO)
 
 from scipy import stats  # noqa: E402
 
-from moco_plugin.evaluation.statistics import summarize, welch_interval, welch_test  # noqa: E402
+from moco_plugin.evaluation.statistics import (  # noqa: E402
+    interval_excludes, summarize, welch_interval, welch_test)
 from moco_plugin.utils.atomic_io import atomic_write_text  # noqa: E402
 
 PAGE = osp.join(REPO, 'benchmarks', 'results', 'ablations')
@@ -61,8 +62,7 @@ def compare(a, b):
 def verdict(interval, n):
     if interval is None:
         return 'no interval (one value per side)'
-    low, high = interval
-    if low > 0 or high < 0:
+    if interval_excludes(interval):
         return '**finding**: the interval excludes 0'
     return f'no difference detected at n = {n}'
 
@@ -109,7 +109,7 @@ def page(data, folder=PAGE) -> str:
         lines += ['', f"## {spec['label']}", '',
                   f'Least-squares slope over the {n} runs: **{slope:+.2f} points per doubling**, '
                   f'95 % interval [{low:+.2f}, {high:+.2f}], p = {p:.4f}; '
-                  + ('the interval excludes 0.' if high < 0 or low > 0 else
+                  + ('the interval excludes 0.' if interval_excludes((low, high)) else
                      f'no trend detected at n = {n}.'), '']
     return '\n'.join(lines)
 

@@ -17,7 +17,7 @@ cd "$(dirname "$0")/../.."
 PY=${PY:-.venv/bin/python}
 unset OMP_NUM_THREADS
 sweep() { echo "== $(date -u +%FT%TZ) sweep $*"; "$PY" tools/sweep.py "$@"; }
-steps=${*:-"momentum3 queue_age2 shuffle bank2 masked3 queue_age3 bank3 momentum5"}
+steps=${*:-"momentum3 queue_age2 shuffle bank2 queue_age3 masked3 bank3 momentum5"}
 for step in $steps; do
   case $step in
     momentum3) sweep benchmarks/specs/momentum_seeds.json --seeds 0 1 2 --baseline 0.99 ;;

@@ -32,7 +32,17 @@ class Summary:
 
     def excludes(self, value: float) -> bool:
         """Whether the interval lies wholly on one side of ``value`` (False for n = 1)."""
-        return self.low is not None and not self.low <= value <= self.high
+        return interval_excludes(None if self.low is None else (self.low, self.high), value)
+
+
+def interval_excludes(bounds: Optional[Tuple[float, float]], value: float = 0.0) -> bool:
+    """Whether the interval ``(low, high)`` lies wholly on one side of ``value``: a difference
+    is a finding only where its interval excludes 0. False without an interval (``None``).
+
+    >>> interval_excludes((0.5, 2.0)), interval_excludes((-0.2, 2.0)), interval_excludes(None)
+    (True, False, False)
+    """
+    return bounds is not None and not bounds[0] <= value <= bounds[1]
 
 
 def summarize(values: Sequence[float], confidence: float = 0.95) -> Summary:

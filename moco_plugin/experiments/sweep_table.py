@@ -9,7 +9,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from moco_plugin.experiments.sweep_plots import grouped_runs
 from moco_plugin.experiments.sweep_spec import SweepSpec, expand
-from moco_plugin.evaluation.statistics import summarize, welch_interval, welch_test
+from moco_plugin.evaluation.statistics import (interval_excludes, summarize, welch_interval,
+                                                  welch_test)
 
 # run means of MoCo's queue scalars (sweep_runs.queue_diagnostics) and their column names
 QUEUE_SHARES = {'own_image_share': 'own-image share', 'initial_fill_share': 'initial-fill share'}
@@ -48,7 +49,7 @@ def _interval(bounds: Optional[Sequence[float]]) -> str:
     if bounds is None:
         return '-'
     text = f'[{bounds[0]:+.2f}, {bounds[1]:+.2f}]'
-    return f'**{text}**' if bounds[0] > 0 or bounds[1] < 0 else text
+    return f'**{text}**' if interval_excludes(bounds) else text
 
 
 def table(spec: SweepSpec, summaries: List[Dict], baseline: Optional[str] = None) -> str:
